@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import { type ErrorKind, invalid, TandemError } from '../errors';
+
+/** Protocol errors of the REST API itself (auth, framing); domain errors are TandemErrors. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The one place a domain error kind becomes an HTTP status. */
+const statusOfKind: Record<ErrorKind, number> = {
+  invalid: 422,
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+};
+
+export interface ErrorEnvelope {
+  status: number;
+  body: { error: { code: string; message: string; details?: unknown } };
+}
+
+/** Known errors keep their message; anything else is a 500 that says nothing internal. */
+export function toErrorEnvelope(error: unknown): ErrorEnvelope {
+  if (error instanceof ApiError) {
+    return { status: error.status, body: { error: withDetails(error.code, error.message, error.details) } };
+  }
+  if (error instanceof TandemError) {
+    return { status: statusOfKind[error.kind], body: { error: withDetails(error.code, error.message, error.details) } };
+  }
+  return { status: 500, body: { error: { code: 'internal_error', message: 'Tandem could not complete the request. It has been logged.' } } };
+}
+
+function withDetails(code: string, message: string, details: unknown) {
+  return details === undefined ? { code, message } : { code, message, details };
+}
+
+/** Validates a request body; a failure is a 422 listing every field and what is wrong with it. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+  const summary = details.map((detail) => `${detail.field} ${detail.message}`).join('; ');
+  throw invalid('validation_failed', `The request body is not valid: ${summary}.`, details);
+}

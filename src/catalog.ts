@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The service catalog (`tandem.yaml`): who owns each service, who approves its
+ * changes, where it talks, and when changes are frozen. Unknown keys are errors so
+ * that a typo never silently disables a rule.
+ */
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0123ABCD');
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID such as C0123ABCD');
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower case letters, digits, - or _ (for example payments-api)');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T.*)?$/, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time')
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date');
+
+const severity = z
+  .number({ error: 'must be a severity from 1 (highest) to 4' })
+  .int()
+  .min(1, 'must be a severity from 1 (highest) to 4')
+  .max(4, 'must be a severity from 1 (highest) to 4');
+
+const serviceSchema = z.strictObject({
+  description: z.string().optional(),
+  owners: z.array(userId).default([]),
+  oncall: z.array(userId).default([]),
+  approvers: z
+    .strictObject({
+      groups: z.array(name).default([]),
+      users: z.array(userId).default([]),
+      quorum: z.number().int().min(1, 'must be at least 1').default(1),
+    })
+    .default({ groups: [], users: [], quorum: 1 }),
+  channels: z
+    .strictObject({
+      incidents: channelId.optional(),
+      approvals: channelId.optional(),
+      customers: z.array(channelId).default([]),
+    })
+    .default({ customers: [] }),
+  default_severity: severity.default(3),
+});
+
+const freezeSchema = z
+  .strictObject({
+    from: isoDate,
+    to: isoDate,
+    services: z.array(z.union([name, z.literal('*')])).default(['*']),
+    reason: z.string().optional(),
+  })
+  .refine((window) => Date.parse(window.from) <= Date.parse(window.to), {
+    message: 'from must not be after to',
+    path: ['to'],
+  });
+
+const catalogSchema = z
+  .strictObject({
+    services: z.record(name, serviceSchema).default({}),
+    groups: z.record(name, z.array(userId)).default({}),
+    freeze: z.array(freezeSchema).default([]),
+  })
+  .superRefine((catalog, ctx) => {
+    for (const [serviceName, service] of Object.entries(catalog.services)) {
+      service.approvers.groups.forEach((group, index) => {
+        if (!(group in catalog.groups)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', serviceName, 'approvers', 'groups', index],
+            message: `names group "${group}", which is not defined under groups`,
+          });
+        }
+      });
+    }
+    catalog.freeze.forEach((window, index) => {
+      window.services.forEach((service, serviceIndex) => {
+        if (service !== '*' && !(service in catalog.services)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['freeze', index, 'services', serviceIndex],
+            message: `names service "${service}", which is not defined under services`,
+          });
+        }
+      });
+    });
+  });
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type ServiceConfig = Catalog['services'][string];
+export type FreezeWindow = Catalog['freeze'][number];
+
+export const emptyCatalog: Catalog = catalogSchema.parse({});
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+}
+
+export function loadCatalog(file: string | undefined): Catalog {
+  if (file === undefined) return emptyCatalog;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CatalogError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return parseCatalog(text, file);
+}
+
+/** Parses catalog text; every error names the file, the path inside it and the reason. */
+export function parseCatalog(text: string, file = 'tandem.yaml'): Catalog {
+  const document = parseDocument(text, { prettyErrors: false });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const position = yamlError.linePos?.[0];
+    const where = position ? `:${position.line}:${position.col}` : '';
+    throw new CatalogError(`${file}${where}: not valid YAML (${yamlError.message.split('\n')[0]})`);
+  }
+  const result = catalogSchema.safeParse(document.toJS() ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return `${file}: ${where}: ${issue.message}`;
+  });
+  throw new CatalogError(problems.join('; '));
+}
+
+export function findService(catalog: Catalog, serviceName: string): ServiceConfig | undefined {
+  return Object.hasOwn(catalog.services, serviceName) ? catalog.services[serviceName] : undefined;
+}
+
+export function serviceNames(catalog: Catalog): string[] {
+  return Object.keys(catalog.services).sort();
+}
+
+/** Everyone who may approve changes to a service: its approver groups' members and named users. */
+export function approversOf(catalog: Catalog, service: ServiceConfig): Set<string> {
+  const members = service.approvers.groups.flatMap((group) => catalog.groups[group] ?? []);
+  return new Set([...members, ...service.approvers.users]);
+}
+
+/** The people pulled into an incident swarm for a service: on-call first, then owners. */
+export function respondersOf(service: ServiceConfig): string[] {
+  return [...new Set([...service.oncall, ...service.owners])];
+}

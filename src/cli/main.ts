@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { apiScopes, createApiToken, listApiTokens, revokeApiToken } from '../api/tokens';
+import { ConfigError, loadDatabaseConfig } from '../config';
+import { type DatabaseHandle, openDatabase } from '../db/client';
+import { DataDirInUseError } from '../db/data-dir-lock';
+import { isTandemError } from '../errors';
+import { systemClock } from '../time';
+
+const usage = `Usage: npm run tandem -- <command>
+
+  migrate                                   apply database migrations
+  token create --name <name> [--scope <scope>]…
+                                            create an API token (printed once, on the last line)
+  token list                                list tokens (never their values)
+  token revoke --name <name>                revoke a token
+
+Scopes: ${apiScopes.join(', ')} (default: read)`;
+
+class UsageError extends Error {}
+
+export async function runCli(argv: string[], out: (line: string) => void): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, subcommand] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    out(usage);
+    return;
+  }
+  const known = command === 'migrate' || (command === 'token' && ['create', 'list', 'revoke'].includes(subcommand ?? ''));
+  if (!known) throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+
+  const database = await openDatabase(loadDatabaseConfig(process.env));
+  try {
+    await database.migrate();
+    if (command === 'migrate') {
+      out(`Migrations applied (${database.kind} database).`);
+      return;
+    }
+    await runTokenCommand(database, subcommand as 'create' | 'list' | 'revoke', values, out);
+  } finally {
+    await database.close();
+  }
+}
+
+async function runTokenCommand(
+  database: DatabaseHandle,
+  subcommand: 'create' | 'list' | 'revoke',
+  values: { name?: string; scope?: string[] },
+  out: (line: string) => void,
+) {
+  const { db } = database;
+  if (subcommand === 'list') {
+    const tokens = await listApiTokens(db);
+    if (tokens.length === 0) out('No API tokens yet. Create one with: npm run tandem -- token create --name <name> --scope <scope>');
+    for (const token of tokens) {
+      const state = token.revokedAt ? `revoked ${token.revokedAt.toISOString()}` : 'active';
+      const used = token.lastUsedAt ? `last used ${token.lastUsedAt.toISOString()}` : 'never used';
+      out(`${token.name}\t${token.scopes.join(',')}\t${state}\tcreated ${token.createdAt.toISOString()}\t${used}`);
+    }
+    return;
+  }
+  if (!values.name) throw new UsageError(`token ${subcommand} needs --name <name>`);
+  if (subcommand === 'revoke') {
+    const token = await revokeApiToken(db, systemClock, values.name);
+    out(`Revoked "${token.name}". Requests with it are refused within 10 seconds.`);
+    return;
+  }
+  const { token, record } = await createApiToken(db, systemClock, { name: values.name, scopes: values.scope ?? [] });
+  out(`Created token "${record.name}" with scopes ${record.scopes.join(', ')}.`);
+  out('Store it now: Tandem keeps only its hash and cannot show it again.');
+  out(token);
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).catch((error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tandem: ${(error as Error).message}\n\n${usage}\n`);
+      process.exit(2);
+    }
+    const explained = isTandemError(error) || error instanceof ConfigError || error instanceof DataDirInUseError;
+    process.stderr.write(`tandem: ${explained ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  });
+}

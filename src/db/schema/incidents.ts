@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { timestamptz } from './columns';
+
+export const incidentStatus = pgEnum('incident_status', ['investigating', 'identified', 'monitoring', 'resolved']);
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    number: integer().generatedAlwaysAsIdentity().notNull(),
+    title: text().notNull(),
+    description: text(),
+    service: text(),
+    severity: smallint().notNull(),
+    status: incidentStatus().notNull().default('investigating'),
+    commander: text(),
+    declaredBy: text().notNull(),
+    /** Identifies the Slack delivery or API request that declared it, so a retry finds this row. */
+    requestKey: text(),
+    /** Alerting tools' deduplication key; at most one open incident per key. */
+    dedupKey: text(),
+    private: boolean().notNull().default(false),
+    channelId: text(),
+    channelName: text(),
+    summaryTs: text(),
+    declaredAt: timestamptz().notNull(),
+    resolvedAt: timestamptz(),
+    resolution: text(),
+    updatedAt: timestamptz().notNull(),
+  },
+  (table) => [
+    uniqueIndex('incidents_number_key').on(table.number),
+    uniqueIndex('incidents_request_key_key').on(table.requestKey),
+    uniqueIndex('incidents_open_dedup_key_key').on(table.dedupKey).where(sql`${table.status} <> 'resolved'`),
+    uniqueIndex('incidents_channel_id_key').on(table.channelId),
+    index('incidents_service_declared_at_idx').on(table.service, table.declaredAt),
+  ],
+);
+
+/** The incident's timeline: every change, who made it and when. Append-only. */
+export const incidentEvents = pgTable(
+  'incident_events',
+  {
+    id: bigint({ mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    incidentId: uuid()
+      .notNull()
+      .references(() => incidents.id),
+    at: timestamptz().notNull(),
+    actor: text().notNull(),
+    kind: text().notNull(),
+    text: text().notNull(),
+    data: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (table) => [index('incident_events_incident_id_at_idx').on(table.incidentId, table.at)],
+);
+
+/** Follow-up work raised from a resolved incident (a problem record in ITSM terms). */
+export const problems = pgTable(
+  'problems',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    number: integer().generatedAlwaysAsIdentity().notNull(),
+    incidentId: uuid()
+      .notNull()
+      .references(() => incidents.id),
+    title: text().notNull(),
+    description: text(),
+    createdBy: text().notNull(),
+    requestKey: text(),
+    createdAt: timestamptz().notNull(),
+  },
+  (table) => [
+    uniqueIndex('problems_number_key').on(table.number),
+    uniqueIndex('problems_request_key_key').on(table.requestKey),
+    index('problems_incident_id_idx').on(table.incidentId),
+  ],
+);
+
+export type IncidentRow = typeof incidents.$inferSelect;
+export type IncidentEventRow = typeof incidentEvents.$inferSelect;
+export type ProblemRow = typeof problems.$inferSelect;

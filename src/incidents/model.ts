@@ -1,0 +1,198 @@
+import { compactDate } from '../time';
+
+/** Pure rules of incidents: keys, severities, statuses, channel names and the command grammar. */
+
+export const severities = [1, 2, 3, 4] as const;
+export type Severity = (typeof severities)[number];
+
+export const incidentStatuses = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type IncidentStatus = (typeof incidentStatuses)[number];
+
+export const defaultSeverity: Severity = 3;
+export const maxTitleLength = 150;
+
+export const incidentKey = (number: number) => `INC-${number}`;
+export const severityLabel = (severity: number) => `SEV${severity}`;
+
+/** Accepts 2, "2", "sev2", "SEV-2". */
+export function parseSeverity(value: unknown): Severity | undefined {
+  const text = String(value).trim();
+  const match = /^(?:sev-?)?([1-4])$/i.exec(text);
+  return match ? (Number(match[1]) as Severity) : undefined;
+}
+
+export function parseStatus(value: string): IncidentStatus | undefined {
+  const status = value.trim().toLowerCase();
+  return (incidentStatuses as readonly string[]).includes(status) ? (status as IncidentStatus) : undefined;
+}
+
+/** "INC-17", "inc-17" or "17" → 17. */
+export function parseIncidentNumber(reference: string): number | undefined {
+  const match = /^(?:inc-)?(\d{1,9})$/i.exec(reference.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+const transliterations: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th' };
+
+/** Lower-case ASCII words joined by hyphens: accents folded, emoji and punctuation dropped. */
+export function slugify(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[ßæœøłđðþ]/g, (letter) => transliterations[letter] ?? '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+export const maxChannelNameLength = 80;
+
+/**
+ * `inc-<YYYYMMDD>-<number>-<slug>`, at most 80 characters of `a-z 0-9 - _`.
+ * `attempt` > 1 adds a suffix after a `name_taken`; the slug is shortened to keep it.
+ */
+export function incidentChannelName(
+  incident: { number: number; title: string; declaredAt: Date },
+  timeZone: string,
+  attempt = 1,
+): string {
+  const base = `inc-${compactDate(incident.declaredAt, timeZone)}-${incident.number}`;
+  const suffix = attempt > 1 ? `-${attempt}` : '';
+  const room = maxChannelNameLength - base.length - suffix.length - 1;
+  const slug = slugify(incident.title).slice(0, Math.max(0, room)).replace(/-+$/, '');
+  return `${base}${slug ? `-${slug}` : ''}${suffix}`;
+}
+
+export function timeToRestoreSeconds(incident: { declaredAt: Date; resolvedAt: Date | null }): number | null {
+  if (!incident.resolvedAt) return null;
+  return Math.max(0, Math.round((incident.resolvedAt.getTime() - incident.declaredAt.getTime()) / 1000));
+}
+
+/** What `/incident <text>` asks for. */
+export type IncidentCommand =
+  | { kind: 'help' }
+  | { kind: 'open_modal' }
+  | { kind: 'declare'; title: string; severity?: Severity; service?: string; private: boolean; invite: string[] }
+  | { kind: 'severity'; severity: Severity }
+  | { kind: 'status'; status: Exclude<IncidentStatus, 'resolved'> }
+  | { kind: 'commander'; user: string | 'me' }
+  | { kind: 'update'; text: string }
+  | { kind: 'resolve'; summary?: string }
+  | { kind: 'invalid'; message: string };
+
+const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
+
+export function parseIncidentCommand(input: string): IncidentCommand {
+  const text = input.trim();
+  if (text === '') return { kind: 'open_modal' };
+  const [word = '', ...rest] = text.split(/\s+/);
+  const argument = text.slice(word.length).trim();
+  switch (word.toLowerCase()) {
+    case 'help':
+      return { kind: 'help' };
+    case 'declare':
+      return argument ? parseDeclaration(argument) : { kind: 'open_modal' };
+    case 'sev':
+    case 'severity': {
+      const severity = parseSeverity(rest[0] ?? '');
+      if (rest.length !== 1 || severity === undefined) {
+        return invalidSubcommand(`\`/incident sev\` takes one severity from 1 (highest) to 4, for example \`/incident sev 2\`.`, text);
+      }
+      return { kind: 'severity', severity };
+    }
+    case 'status': {
+      const status = parseStatus(rest[0] ?? '');
+      if (rest.length !== 1 || status === undefined) {
+        return invalidSubcommand(`\`/incident status\` takes one of ${incidentStatuses.join(', ')}, for example \`/incident status identified\`.`, text);
+      }
+      return status === 'resolved' ? { kind: 'resolve' } : { kind: 'status', status };
+    }
+    case 'commander': {
+      if (rest.length === 1 && rest[0]?.toLowerCase() === 'me') return { kind: 'commander', user: 'me' };
+      const users = [...argument.matchAll(mention)].map((match) => match[1] as string);
+      if (rest.length !== 1 || users.length !== 1) {
+        return invalidSubcommand('`/incident commander` takes one person: mention them (`/incident commander @alex`) or say `me`.', text);
+      }
+      return { kind: 'commander', user: users[0] as string };
+    }
+    case 'update':
+      return argument
+        ? { kind: 'update', text: argument }
+        : { kind: 'invalid', message: '`/incident update` needs the update text, for example `/incident update Rolled back to v41, error rate falling`.' };
+    case 'resolve':
+      return argument ? { kind: 'resolve', summary: argument } : { kind: 'resolve' };
+    default:
+      return parseDeclaration(text);
+  }
+}
+
+function invalidSubcommand(message: string, text: string): IncidentCommand {
+  return { kind: 'invalid', message: `${message}\nTo declare an incident with that title instead, run \`/incident declare ${text}\`.` };
+}
+
+/** `<title> [service=<name>] [sev=<1-4>] [--private] [@people…]`; options may stand anywhere. */
+function parseDeclaration(text: string): IncidentCommand {
+  const invite = [...text.matchAll(mention)].map((match) => match[1] as string);
+  let severity: Severity | undefined;
+  let service: string | undefined;
+  let isPrivate = false;
+  const words: string[] = [];
+  for (const word of text.replace(mention, ' ').split(/\s+/).filter(Boolean)) {
+    const option = /^(service|sev|severity)=(.*)$/i.exec(word);
+    if (option) {
+      const [, key = '', value = ''] = option;
+      if (key.toLowerCase() === 'service') {
+        service = value.toLowerCase();
+      } else {
+        severity = parseSeverity(value);
+        if (severity === undefined) {
+          return { kind: 'invalid', message: `\`${word}\` is not a severity: use sev=1 (highest) to sev=4.` };
+        }
+      }
+    } else if (word.toLowerCase() === '--private') {
+      isPrivate = true;
+    } else {
+      words.push(word);
+    }
+  }
+  const title = words.join(' ');
+  if (!title) {
+    return { kind: 'invalid', message: 'An incident needs a title, for example `/incident Checkout returns 500s service=payments sev=2`.' };
+  }
+  if (title.length > maxTitleLength) {
+    return { kind: 'invalid', message: `That title is ${title.length} characters; keep it under ${maxTitleLength} and put the detail in an update.` };
+  }
+  return { kind: 'declare', title, severity, service, private: isPrivate, invite: [...new Set(invite)] };
+}
+
+/** One change to an incident, as recorded in its timeline and announced. */
+export type IncidentChange =
+  | { kind: 'declared' }
+  | { kind: 'severity'; from: number; to: number }
+  | { kind: 'status'; from: IncidentStatus; to: IncidentStatus; note?: string }
+  | { kind: 'commander'; from: string | null; to: string }
+  | { kind: 'update'; text: string }
+  | { kind: 'resolved'; summary?: string; timeToRestoreSeconds: number }
+  | { kind: 'follow_up'; problemNumber: number; title: string };
+
+export const problemKey = (number: number) => `PRB-${number}`;
+
+/** The timeline's plain-text line for a change. */
+export function describeChange(change: IncidentChange): string {
+  switch (change.kind) {
+    case 'declared':
+      return 'Declared';
+    case 'severity':
+      return `Severity ${severityLabel(change.from)} → ${severityLabel(change.to)}`;
+    case 'status':
+      return `Status ${change.from} → ${change.to}${change.note ? `: ${change.note}` : ''}`;
+    case 'commander':
+      return `Commander ${change.from ?? 'unassigned'} → ${change.to}`;
+    case 'update':
+      return change.text;
+    case 'resolved':
+      return `Resolved after ${change.timeToRestoreSeconds}s${change.summary ? `: ${change.summary}` : ''}`;
+    case 'follow_up':
+      return `Follow-up ${problemKey(change.problemNumber)}: ${change.title}`;
+  }
+}

@@ -1,0 +1,466 @@
+import type { WebClient } from '@slack/web-api';
+import type { BackgroundWork } from '../background';
+import { type Catalog, findService, respondersOf, type ServiceConfig, serviceNames } from '../catalog';
+import type { Database } from '../db/client';
+import type { IncidentRow, ProblemRow } from '../db/schema';
+import { conflict, invalid, notFound } from '../errors';
+import type { Logger } from '../log';
+import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
+import { describeSlackError, slackErrorCode } from '../slack/errors';
+import { isSlackUserId } from '../slack/text';
+import type { Clock } from '../time';
+import {
+  announcement,
+  channelNote,
+  customerNotice,
+  type SetupReport,
+  summaryMessage,
+} from './blocks';
+import {
+  defaultSeverity,
+  describeChange,
+  type IncidentChange,
+  type IncidentStatus,
+  incidentChannelName,
+  incidentKey,
+  maxTitleLength,
+  parseIncidentNumber,
+  parseSeverity,
+  problemKey,
+  type Severity,
+  severityLabel,
+  timeToRestoreSeconds,
+} from './model';
+import * as store from './store';
+
+export interface IncidentDeps {
+  db: Database;
+  background: BackgroundWork;
+  clock: Clock;
+  catalog: Catalog;
+  /** Interactive Web API client: waits out 429s and retries, for calls whose answer we need now. */
+  slack: WebClient;
+  outbox: OutboxWorker;
+  logger: Logger;
+  timeZone: string;
+  botUserId: string;
+}
+
+export const noticeTopic = 'incident.notice';
+
+export interface DeclareInput {
+  title: string;
+  description?: string;
+  service?: string;
+  severity?: number | string;
+  private?: boolean;
+  /** A Slack user ID, or `api:<token name>`. */
+  actor: string;
+  invite?: string[];
+  /** The Slack delivery or API request; a repeat returns the incident it declared. */
+  requestKey?: string;
+  dedupKey?: string;
+}
+
+export async function declareIncident(
+  deps: IncidentDeps,
+  input: DeclareInput,
+): Promise<{ incident: IncidentRow; created: boolean }> {
+  const title = input.title.trim();
+  if (!title) throw invalid('title_required', 'An incident needs a title.', [{ field: 'title', message: 'is required' }]);
+  if (title.length > maxTitleLength) {
+    throw invalid('title_too_long', `The title is ${title.length} characters; the limit is ${maxTitleLength}.`, [
+      { field: 'title', message: `must be at most ${maxTitleLength} characters` },
+    ]);
+  }
+  const service = input.service ? requireService(deps.catalog, input.service) : undefined;
+  const severity = resolveSeverity(input.severity, service);
+  const now = deps.clock.now();
+
+  const findRepeat = async (db: Database) =>
+    (input.requestKey ? await store.findIncidentByRequestKey(db, input.requestKey) : undefined) ??
+    (input.dedupKey ? await store.findOpenIncidentByDedupKey(db, input.dedupKey) : undefined);
+
+  return deps.db.transaction(async (tx) => {
+    const repeat = await findRepeat(tx);
+    if (repeat) return { incident: repeat, created: false };
+    const incident = await store.insertIncident(tx, {
+      title,
+      description: input.description?.trim() || null,
+      service: input.service ?? null,
+      severity,
+      declaredBy: input.actor,
+      requestKey: input.requestKey ?? null,
+      dedupKey: input.dedupKey ?? null,
+      private: input.private ?? false,
+      declaredAt: now,
+      updatedAt: now,
+    });
+    if (!incident) {
+      // A concurrent delivery of the same request won the insert; answer with its incident.
+      const raced = await findRepeat(tx);
+      if (raced) return { incident: raced, created: false };
+      throw conflict('incident_conflict', 'The incident could not be recorded; please try again.');
+    }
+    const change: IncidentChange = { kind: 'declared' };
+    await store.appendEvent(tx, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
+      kind: change.kind,
+      text: `Declared ${severityLabel(severity)}: ${title}`,
+      data: { severity, service: input.service ?? null, private: incident.private },
+    });
+    return { incident, created: true };
+  });
+}
+
+/**
+ * Opens the swarm: channel, people, pinned summary, announcements. Each step checks
+ * what is already recorded, so running it again (a retry, "Try again") finishes the
+ * job without repeating what succeeded.
+ */
+export async function openSwarm(
+  deps: IncidentDeps,
+  incidentId: string,
+  invite: string[] = [],
+): Promise<{ incident: IncidentRow; report: SetupReport }> {
+  let incident = await requireIncident(deps.db, incidentId);
+  const service = incident.service ? findService(deps.catalog, incident.service) : undefined;
+  const report: SetupReport = { channelCreated: false, problems: [] };
+  const fail = async (step: string, error: unknown) => {
+    const reason = describeSlackError(error);
+    report.problems.push(`I could not ${step}: ${reason}`);
+    deps.logger.warn({ incident: incident.number, step, error: slackErrorCode(error) }, 'swarm setup step failed');
+    await store.appendEvent(deps.db, {
+      incidentId: incident.id,
+      at: deps.clock.now(),
+      actor: 'tandem',
+      kind: 'slack_error',
+      text: `Could not ${step}: ${slackErrorCode(error)}`,
+      data: { step, error: slackErrorCode(error) },
+    });
+  };
+
+  if (!incident.channelId) {
+    try {
+      const channel = await createChannel(deps, incident);
+      incident = await store.updateIncident(deps.db, incident.id, { channelId: channel.id, channelName: channel.name });
+      report.channelCreated = true;
+      await store.appendEvent(deps.db, {
+        incidentId: incident.id,
+        at: deps.clock.now(),
+        actor: 'tandem',
+        kind: 'channel_created',
+        text: `Opened #${channel.name}`,
+        data: { channel: channel.id, name: channel.name },
+      });
+    } catch (error) {
+      await fail('create the incident channel', error);
+    }
+  }
+
+  const channelId = incident.channelId;
+  if (channelId) {
+    const people = [
+      ...(isSlackUserId(incident.declaredBy) ? [incident.declaredBy] : []),
+      ...(service ? respondersOf(service) : []),
+      ...(incident.commander ? [incident.commander] : []),
+      ...invite,
+    ];
+    for (const failure of await inviteToChannel(deps, channelId, people)) {
+      await fail(`invite <@${failure.user}>`, failure.error);
+    }
+    if (!incident.summaryTs) {
+      try {
+        const posted = await deps.slack.chat.postMessage({ channel: channelId, ...summaryMessage(incident) });
+        incident = await store.updateIncident(deps.db, incident.id, { summaryTs: posted.ts ?? null });
+      } catch (error) {
+        await fail('post the incident summary', error);
+      }
+      if (incident.summaryTs) {
+        try {
+          await deps.slack.pins.add({ channel: channelId, timestamp: incident.summaryTs });
+        } catch (error) {
+          if (slackErrorCode(error) !== 'already_pinned') await fail('pin the summary', error);
+        }
+      }
+    }
+  }
+
+  // Keyed per incident and channel, so a second run announces nothing twice.
+  await enqueue(deps.db, deps.clock, noticesFor(incident, service, { kind: 'declared' }, incident.declaredBy, 'declared', false));
+  deps.outbox.kick();
+  return { incident, report };
+}
+
+async function createChannel(deps: IncidentDeps, incident: IncidentRow): Promise<{ id: string; name: string }> {
+  const attempts = 10;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const name = incidentChannelName(incident, deps.timeZone, attempt);
+    try {
+      const result = await deps.slack.conversations.create({ name, is_private: incident.private });
+      const id = result.channel?.id;
+      if (!id) throw new Error('conversations.create answered without a channel id');
+      return { id, name: result.channel?.name ?? name };
+    } catch (error) {
+      if (slackErrorCode(error) !== 'name_taken' || attempt === attempts) throw error;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Invites everyone it can; returns who could not be invited and why. */
+async function inviteToChannel(
+  deps: IncidentDeps,
+  channel: string,
+  people: string[],
+): Promise<Array<{ user: string; error: unknown }>> {
+  const users = [...new Set(people)].filter((user) => user !== deps.botUserId && isSlackUserId(user));
+  if (users.length === 0) return [];
+  const perUser = (errors: unknown) =>
+    (Array.isArray(errors) ? errors : [])
+      .filter((entry): entry is { user: string; error: string } => typeof entry?.user === 'string')
+      .filter((entry) => entry.error !== 'already_in_channel')
+      .map((entry) => ({ user: entry.user, error: { code: 'slack_webapi_platform_error', data: { error: entry.error } } }));
+  try {
+    const result = await deps.slack.conversations.invite({ channel, users: users.join(','), force: true });
+    return perUser((result as { errors?: unknown }).errors);
+  } catch (error) {
+    const failures = perUser((error as { data?: { errors?: unknown } }).data?.errors);
+    if (failures.length > 0) return failures;
+    if (slackErrorCode(error) === 'already_in_channel') return [];
+    return users.map((user) => ({ user, error }));
+  }
+}
+
+type Decision = { patch: store.IncidentPatch; change: IncidentChange };
+
+/**
+ * Applies one change: locks the incident, lets `decide` check it and say what
+ * changes, writes the row, its timeline entry and its announcements in one
+ * transaction, then refreshes the pinned summary.
+ */
+async function changeIncident(
+  deps: IncidentDeps,
+  incidentId: string,
+  actor: string,
+  decide: (incident: IncidentRow, now: Date) => Decision,
+): Promise<IncidentRow> {
+  const updated = await deps.db.transaction(async (tx) => {
+    const incident = await store.lockIncident(tx, incidentId);
+    if (!incident) throw notFound('incident_not_found', 'That incident no longer exists.');
+    const now = deps.clock.now();
+    const { patch, change } = decide(incident, now);
+    const row = await store.updateIncident(tx, incident.id, { ...patch, updatedAt: now });
+    const event = await store.appendEvent(tx, {
+      incidentId: incident.id,
+      at: now,
+      actor,
+      kind: change.kind,
+      text: describeChange(change),
+      data: change as unknown as Record<string, unknown>,
+    });
+    const service = row.service ? findService(deps.catalog, row.service) : undefined;
+    await enqueue(tx, deps.clock, noticesFor(row, service, change, actor, `event-${event.id}`, true));
+    return row;
+  });
+  deps.outbox.kick();
+  deps.background.run(() => refreshSummary(deps, updated.id));
+  return updated;
+}
+
+function ensureOpen(incident: IncidentRow): void {
+  if (incident.status === 'resolved') {
+    throw conflict(
+      'incident_resolved',
+      `${incidentKey(incident.number)} is already resolved. If the problem is back, declare a new incident and mention ${incidentKey(incident.number)} in it.`,
+    );
+  }
+}
+
+export function changeSeverity(deps: IncidentDeps, incidentId: string, actor: string, severity: Severity) {
+  return changeIncident(deps, incidentId, actor, (incident) => {
+    ensureOpen(incident);
+    if (incident.severity === severity) {
+      throw conflict('unchanged', `${incidentKey(incident.number)} is already ${severityLabel(severity)}.`);
+    }
+    return { patch: { severity }, change: { kind: 'severity', from: incident.severity, to: severity } };
+  });
+}
+
+export function changeStatus(deps: IncidentDeps, incidentId: string, actor: string, status: Exclude<IncidentStatus, 'resolved'>, note?: string) {
+  return changeIncident(deps, incidentId, actor, (incident) => {
+    ensureOpen(incident);
+    if (incident.status === status && !note) {
+      throw conflict('unchanged', `${incidentKey(incident.number)} is already ${status}.`);
+    }
+    return { patch: { status }, change: { kind: 'status', from: incident.status, to: status, ...(note ? { note } : {}) } };
+  });
+}
+
+export async function assignCommander(deps: IncidentDeps, incidentId: string, actor: string, commander: string) {
+  if (!isSlackUserId(commander)) throw invalid('invalid_user', 'The commander must be a person in this workspace.');
+  if (commander === deps.botUserId) throw invalid('invalid_user', 'Tandem keeps the timeline, but a person has to command the incident.');
+  const incident = await changeIncident(deps, incidentId, actor, (current) => {
+    ensureOpen(current);
+    if (current.commander === commander) {
+      throw conflict('unchanged', `<@${commander}> is already commanding ${incidentKey(current.number)}.`);
+    }
+    return { patch: { commander }, change: { kind: 'commander', from: current.commander, to: commander } };
+  });
+  if (incident.channelId) {
+    for (const failure of await inviteToChannel(deps, incident.channelId, [commander])) {
+      deps.logger.warn({ incident: incident.number, error: slackErrorCode(failure.error) }, 'could not invite commander');
+    }
+  }
+  return incident;
+}
+
+export function postUpdate(deps: IncidentDeps, incidentId: string, actor: string, text: string) {
+  const update = text.trim();
+  if (!update) throw invalid('text_required', 'An update needs some text.');
+  return changeIncident(deps, incidentId, actor, (incident) => {
+    ensureOpen(incident);
+    return { patch: {}, change: { kind: 'update', text: update } };
+  });
+}
+
+export function resolveIncident(deps: IncidentDeps, incidentId: string, actor: string, summary?: string) {
+  return changeIncident(deps, incidentId, actor, (incident, now) => {
+    ensureOpen(incident);
+    const resolution = summary?.trim() || null;
+    const timeToRestore = timeToRestoreSeconds({ declaredAt: incident.declaredAt, resolvedAt: now }) ?? 0;
+    return {
+      patch: { status: 'resolved', resolvedAt: now, resolution },
+      change: { kind: 'resolved', timeToRestoreSeconds: timeToRestore, ...(resolution ? { summary: resolution } : {}) },
+    };
+  });
+}
+
+export async function createFollowUp(
+  deps: IncidentDeps,
+  input: { incidentId: string; actor: string; title: string; description?: string; requestKey?: string },
+): Promise<{ problem: ProblemRow; incident: IncidentRow }> {
+  const title = input.title.trim();
+  if (!title) throw invalid('title_required', 'A follow-up needs a title.');
+  const result = await deps.db.transaction(async (tx) => {
+    const incident = await store.lockIncident(tx, input.incidentId);
+    if (!incident) throw notFound('incident_not_found', 'That incident no longer exists.');
+    const repeat = input.requestKey ? await store.findProblemByRequestKey(tx, input.requestKey) : undefined;
+    if (repeat) return { problem: repeat, incident };
+    const now = deps.clock.now();
+    const problem = await store.insertProblem(tx, {
+      incidentId: incident.id,
+      title,
+      description: input.description?.trim() || null,
+      createdBy: input.actor,
+      requestKey: input.requestKey ?? null,
+      createdAt: now,
+    });
+    if (!problem) throw conflict('follow_up_conflict', 'That follow-up was just created.');
+    const change: IncidentChange = { kind: 'follow_up', problemNumber: problem.number, title };
+    const event = await store.appendEvent(tx, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
+      kind: change.kind,
+      text: describeChange(change),
+      data: { problem: problem.id, key: problemKey(problem.number) },
+    });
+    await enqueue(tx, deps.clock, noticesFor(incident, undefined, change, input.actor, `event-${event.id}`, true));
+    return { problem, incident };
+  });
+  deps.outbox.kick();
+  return result;
+}
+
+/** Re-renders the pinned summary from the current row. Best effort: the next change renders it again. */
+export async function refreshSummary(deps: IncidentDeps, incidentId: string): Promise<void> {
+  const incident = await store.findIncidentById(deps.db, incidentId);
+  if (!incident?.channelId || !incident.summaryTs) return;
+  try {
+    await deps.slack.chat.update({ channel: incident.channelId, ts: incident.summaryTs, ...summaryMessage(incident) });
+  } catch (error) {
+    deps.logger.warn({ incident: incident.number, error: slackErrorCode(error) }, 'could not refresh incident summary');
+  }
+}
+
+/** The posts one change causes: the swarm channel, the service's incidents channel, its customers. */
+function noticesFor(
+  incident: IncidentRow,
+  service: ServiceConfig | undefined,
+  change: IncidentChange,
+  actor: string,
+  key: string,
+  inChannel: boolean,
+): OutboxMessage[] {
+  const messages: OutboxMessage[] = [];
+  const post = (channel: string, message: { text: string; blocks?: unknown[] }) =>
+    messages.push({
+      topic: noticeTopic,
+      ref: incident.id,
+      method: 'chat.postMessage',
+      args: { channel, ...message, unfurl_links: false },
+      dedupKey: `incident:${incident.id}:${key}:${channel}`,
+    });
+  if (inChannel && incident.channelId) post(incident.channelId, channelNote(incident, change, actor));
+  // Private incidents stay in their channel: announcing them would defeat the point.
+  if (incident.private || !service) return messages;
+  const stakeholderMessage = announcement(incident, change, actor);
+  if (service.channels.incidents && stakeholderMessage) post(service.channels.incidents, stakeholderMessage);
+  const customerMessage = customerNotice(incident, change);
+  if (customerMessage) for (const channel of service.channels.customers) post(channel, customerMessage);
+  return messages;
+}
+
+/** Records a notice that could not be delivered on the incident's timeline. */
+export async function recordUndeliveredNotice(deps: IncidentDeps, incidentId: string, channel: string, error: string) {
+  await store.appendEvent(deps.db, {
+    incidentId,
+    at: deps.clock.now(),
+    actor: 'tandem',
+    kind: 'slack_error',
+    text: `Could not post to <#${channel}>: ${error}`,
+    data: { step: 'notify', channel, error },
+  });
+}
+
+export async function requireIncident(db: Database, id: string): Promise<IncidentRow> {
+  const incident = await store.findIncidentById(db, id);
+  if (!incident) throw notFound('incident_not_found', 'That incident does not exist.');
+  return incident;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Finds an incident by its id or its key (`INC-17`). */
+export async function findIncidentByReference(db: Database, reference: string): Promise<IncidentRow | undefined> {
+  if (uuidPattern.test(reference)) return store.findIncidentById(db, reference);
+  const number = parseIncidentNumber(reference);
+  return number === undefined ? undefined : store.findIncidentByNumber(db, number);
+}
+
+function requireService(catalog: Catalog, name: string): ServiceConfig {
+  const service = findService(catalog, name);
+  if (service) return service;
+  const known = serviceNames(catalog);
+  throw invalid(
+    'unknown_service',
+    known.length > 0
+      ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
+      : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
+    [{ field: 'service', message: `unknown service "${name}"` }],
+  );
+}
+
+function resolveSeverity(requested: number | string | undefined, service: ServiceConfig | undefined): Severity {
+  if (requested === undefined || requested === '') return (service?.default_severity as Severity | undefined) ?? defaultSeverity;
+  const severity = parseSeverity(requested);
+  if (severity === undefined) {
+    throw invalid('invalid_severity', `"${requested}" is not a severity: use 1 (highest) to 4.`, [
+      { field: 'severity', message: 'must be 1, 2, 3 or 4' },
+    ]);
+  }
+  return severity;
+}

@@ -1,0 +1,315 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  RespondFn,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+} from '@slack/bolt';
+import { z } from 'zod';
+import type { Catalog } from '../catalog';
+import { isTandemError } from '../errors';
+import type { ModalView } from '../slack/blocks';
+import { ephemeral, messageForError } from '../slack/replies';
+import { fromCommandText } from '../slack/text';
+import { readViewState, type ViewState } from '../slack/view-state';
+import {
+  commanderModal,
+  declaredReply,
+  declareModal,
+  fieldIds,
+  followUpModal,
+  helpText,
+  incidentActionIds,
+  incidentViewIds,
+  problemCreatedReply,
+  resolveModal,
+  severityModal,
+  statusModal,
+  updateModal,
+} from './blocks';
+import { type IncidentCommand, incidentKey, parseIncidentCommand, parseSeverity, parseStatus } from './model';
+import {
+  assignCommander,
+  changeSeverity,
+  changeStatus,
+  createFollowUp,
+  declareIncident,
+  type IncidentDeps,
+  openSwarm,
+  postUpdate,
+  resolveIncident,
+} from './service';
+import * as store from './store';
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+
+/** `/incident`, the pinned summary's buttons and the incident modals. */
+export function register(app: App, deps: IncidentDeps): void {
+  app.command('/incident', (args) => onIncidentCommand(deps, args));
+
+  const modalButtons: Array<[string, (incident: Parameters<typeof statusModal>[0]) => ModalView, boolean]> = [
+    [incidentActionIds.status, statusModal, true],
+    [incidentActionIds.severity, severityModal, true],
+    [incidentActionIds.commander, commanderModal, true],
+    [incidentActionIds.update, updateModal, true],
+    [incidentActionIds.resolve, resolveModal, true],
+    [incidentActionIds.followUp, followUpModal, false],
+  ];
+  for (const [actionId, view, needsOpenIncident] of modalButtons) {
+    app.action<BlockAction>(actionId, (args) => openIncidentModal(deps, args, view, needsOpenIncident));
+  }
+  app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
+
+  app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
+  app.view(incidentViewIds.status, (args) =>
+    submitChange(deps, args, fieldIds.status, (state, incidentId, user) => {
+      const status = parseStatus(state.selected(fieldIds.status) ?? '');
+      if (!status || status === 'resolved') return 'Choose a status.';
+      return changeStatus(deps, incidentId, user, status, state.text(fieldIds.note));
+    }),
+  );
+  app.view(incidentViewIds.severity, (args) =>
+    submitChange(deps, args, fieldIds.severity, (state, incidentId, user) => {
+      const severity = parseSeverity(state.selected(fieldIds.severity) ?? '');
+      if (!severity) return 'Choose a severity.';
+      return changeSeverity(deps, incidentId, user, severity);
+    }),
+  );
+  app.view(incidentViewIds.commander, (args) =>
+    submitChange(deps, args, fieldIds.commander, (state, incidentId, user) => {
+      const commander = state.user(fieldIds.commander);
+      if (!commander) return 'Choose the incident commander.';
+      return assignCommander(deps, incidentId, user, commander);
+    }),
+  );
+  app.view(incidentViewIds.update, (args) =>
+    submitChange(deps, args, fieldIds.text, (state, incidentId, user) => {
+      const text = state.text(fieldIds.text);
+      if (!text) return 'Write the update.';
+      return postUpdate(deps, incidentId, user, text);
+    }),
+  );
+  app.view(incidentViewIds.resolve, (args) =>
+    submitChange(deps, args, fieldIds.summary, (state, incidentId, user) => {
+      const summary = state.text(fieldIds.summary);
+      if (!summary) return 'Say what restored service.';
+      return resolveIncident(deps, incidentId, user, summary);
+    }),
+  );
+  app.view(incidentViewIds.followUp, (args) =>
+    submitChange(deps, args, fieldIds.title, async (state, incidentId, user) => {
+      const title = state.text(fieldIds.title);
+      if (!title) return 'Give the follow-up a title.';
+      const { problem, incident } = await createFollowUp(deps, {
+        incidentId,
+        actor: user,
+        title,
+        description: state.text(fieldIds.description),
+        requestKey: `slack:view:${state.id}`,
+      });
+      deps.background.run(() => deps.slack.chat.postMessage({ channel: user, ...problemCreatedReply(problem, incident) }));
+      return undefined;
+    }),
+  );
+}
+
+async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, client }: CommandArgs) {
+  const parsed = parseIncidentCommand(fromCommandText(command.text));
+  switch (parsed.kind) {
+    case 'help':
+      return ack({ response_type: 'ephemeral', text: helpText() });
+    case 'invalid':
+      return ack({ response_type: 'ephemeral', text: parsed.message });
+    case 'open_modal':
+      await ack();
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: declareModal(deps.catalog, { service: serviceOfChannel(deps.catalog, command.channel_id) }),
+      });
+      return;
+    case 'declare': {
+      await ack();
+      try {
+        const { incident } = await declareIncident(deps, {
+          title: parsed.title,
+          severity: parsed.severity,
+          service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
+          private: parsed.private,
+          actor: command.user_id,
+          requestKey: `slack:command:${command.trigger_id}`,
+        });
+        const swarm = await openSwarm(deps, incident.id, parsed.invite);
+        await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report) });
+      } catch (error) {
+        await respond(ephemeral(messageForError(error, deps.logger)));
+      }
+      return;
+    }
+    default:
+      await ack();
+      await runInIncidentChannel(deps, command, respond, parsed);
+  }
+}
+
+/** Subcommands act on the incident whose channel they are typed in. */
+async function runInIncidentChannel(
+  deps: IncidentDeps,
+  command: CommandArgs['command'],
+  respond: RespondFn,
+  parsed: Exclude<IncidentCommand, { kind: 'help' | 'invalid' | 'open_modal' | 'declare' }>,
+) {
+  try {
+    const incident = await store.findIncidentByChannel(deps.db, command.channel_id);
+    if (!incident) {
+      await respond(ephemeral(await notAnIncidentChannel(deps, parsed.kind)));
+      return;
+    }
+    const user = command.user_id;
+    switch (parsed.kind) {
+      case 'severity':
+        await changeSeverity(deps, incident.id, user, parsed.severity);
+        break;
+      case 'status':
+        await changeStatus(deps, incident.id, user, parsed.status);
+        break;
+      case 'commander':
+        await assignCommander(deps, incident.id, user, parsed.user === 'me' ? user : parsed.user);
+        break;
+      case 'update':
+        await postUpdate(deps, incident.id, user, parsed.text);
+        break;
+      case 'resolve':
+        await resolveIncident(deps, incident.id, user, parsed.summary);
+        break;
+    }
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+async function notAnIncidentChannel(deps: IncidentDeps, kind: string): Promise<string> {
+  const open = await store.listOpenIncidents(deps.db, 5);
+  const word = kind === 'severity' ? 'sev' : kind;
+  const list = open
+    .filter((incident) => incident.channelId)
+    .map((incident) => `• ${incidentKey(incident.number)} <#${incident.channelId}>`)
+    .join('\n');
+  return `\`/incident ${word}\` works inside an incident channel, and this is not one.${
+    list ? `\nOpen incidents:\n${list}` : ' There are no open incidents; declare one with `/incident <title>`.'
+  }`;
+}
+
+const actionPayload = z.object({
+  trigger_id: z.string(),
+  user: z.object({ id: z.string() }),
+  actions: z.array(z.object({ value: z.uuid() })).min(1),
+});
+
+async function openIncidentModal(
+  deps: IncidentDeps,
+  { ack, body, client, respond }: ActionArgs,
+  view: (incident: NonNullable<Awaited<ReturnType<typeof store.findIncidentById>>>) => ModalView,
+  needsOpenIncident: boolean,
+) {
+  await ack();
+  const payload = actionPayload.safeParse(body);
+  if (!payload.success) {
+    await respond(ephemeral('That button is out of date. Scroll to the pinned summary and try again.'));
+    return;
+  }
+  const incident = await store.findIncidentById(deps.db, payload.data.actions[0]!.value);
+  if (!incident) {
+    await respond(ephemeral('That incident no longer exists.'));
+    return;
+  }
+  if (needsOpenIncident && incident.status === 'resolved') {
+    await respond(ephemeral(`${incidentKey(incident.number)} is already resolved, so there is nothing to change.`));
+    return;
+  }
+  await client.views.open({ trigger_id: payload.data.trigger_id, view: view(incident) });
+}
+
+async function onRetrySetup(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
+  await ack();
+  const payload = actionPayload.safeParse(body);
+  if (!payload.success) return;
+  try {
+    const swarm = await openSwarm(deps, payload.data.actions[0]!.value);
+    await respond({ response_type: 'ephemeral', replace_original: true, ...declaredReply(swarm.incident, swarm.report) });
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+async function onDeclareSubmitted(deps: IncidentDeps, { ack, view, body }: ViewArgs) {
+  const state = readViewState(view);
+  const title = state.text(fieldIds.title);
+  if (!title) {
+    await ack({ response_action: 'errors', errors: { [fieldIds.title]: 'Give the incident a title.' } });
+    return;
+  }
+  const user = body.user.id;
+  let declared: Awaited<ReturnType<typeof declareIncident>>;
+  try {
+    declared = await declareIncident(deps, {
+      title,
+      severity: state.selected(fieldIds.severity),
+      service: state.selected(fieldIds.service),
+      description: state.text(fieldIds.description),
+      private: state.checked(fieldIds.private).includes('private'),
+      actor: user,
+      requestKey: `slack:view:${state.id}`,
+    });
+  } catch (error) {
+    if (!isTandemError(error)) throw error;
+    const field = error.code === 'unknown_service' ? fieldIds.service : fieldIds.title;
+    await ack({ response_action: 'errors', errors: { [field]: error.message } });
+    return;
+  }
+  await ack();
+  const swarm = await openSwarm(deps, declared.incident.id);
+  // The modal is gone, so the outcome goes to the declarer's DM with Tandem.
+  await deps.slack.chat.postMessage({ channel: user, ...declaredReply(swarm.incident, swarm.report) });
+}
+
+const incidentMetadata = z.object({ incidentId: z.uuid() });
+
+/**
+ * Runs a modal's change before acknowledging it, so a refusal ("already resolved")
+ * shows on the field it concerns. `apply` returns a message for the field when the
+ * input is incomplete.
+ */
+async function submitChange(
+  deps: IncidentDeps,
+  { ack, view, body }: ViewArgs,
+  fieldId: string,
+  apply: (state: ViewState, incidentId: string, user: string) => Promise<unknown> | string | undefined,
+) {
+  const state = readViewState(view);
+  const metadata = state.metadata(incidentMetadata);
+  if (!metadata) {
+    await ack({ response_action: 'errors', errors: { [fieldId]: 'This form is out of date; close it and use the button again.' } });
+    return;
+  }
+  try {
+    const outcome = await apply(state, metadata.incidentId, body.user.id);
+    if (typeof outcome === 'string') {
+      await ack({ response_action: 'errors', errors: { [fieldId]: outcome } });
+      return;
+    }
+    await ack();
+  } catch (error) {
+    await ack({ response_action: 'errors', errors: { [fieldId]: messageForError(error, deps.logger) } });
+  }
+}
+
+/** The service whose incidents or approvals channel this is, as the default for a declaration. */
+function serviceOfChannel(catalog: Catalog, channelId: string): string | undefined {
+  return Object.entries(catalog.services).find(
+    ([, service]) => service.channels.incidents === channelId || service.channels.approvals === channelId,
+  )?.[0];
+}

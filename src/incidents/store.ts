@@ -1,0 +1,74 @@
+import { and, asc, desc, eq, ne } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
+
+export type NewIncident = typeof incidents.$inferInsert;
+export type NewIncidentEvent = Omit<typeof incidentEvents.$inferInsert, 'id'>;
+export type IncidentPatch = Partial<Omit<NewIncident, 'id' | 'number'>>;
+
+/** Inserts unless a row with the same request or open dedup key exists; returns undefined then. */
+export async function insertIncident(db: Database, values: NewIncident): Promise<IncidentRow | undefined> {
+  const [row] = await db.insert(incidents).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function findIncidentById(db: Database, id: string): Promise<IncidentRow | undefined> {
+  return db.query.incidents.findFirst({ where: eq(incidents.id, id) });
+}
+
+export async function findIncidentByNumber(db: Database, number: number): Promise<IncidentRow | undefined> {
+  return db.query.incidents.findFirst({ where: eq(incidents.number, number) });
+}
+
+export async function findIncidentByChannel(db: Database, channelId: string): Promise<IncidentRow | undefined> {
+  return db.query.incidents.findFirst({ where: eq(incidents.channelId, channelId) });
+}
+
+export async function findIncidentByRequestKey(db: Database, requestKey: string): Promise<IncidentRow | undefined> {
+  return db.query.incidents.findFirst({ where: eq(incidents.requestKey, requestKey) });
+}
+
+export async function findOpenIncidentByDedupKey(db: Database, dedupKey: string): Promise<IncidentRow | undefined> {
+  return db.query.incidents.findFirst({
+    where: and(eq(incidents.dedupKey, dedupKey), ne(incidents.status, 'resolved')),
+  });
+}
+
+/** Reads the incident and locks its row until the transaction ends, so changes apply one at a time. */
+export async function lockIncident(tx: Database, id: string): Promise<IncidentRow | undefined> {
+  const [row] = await tx.select().from(incidents).where(eq(incidents.id, id)).for('update');
+  return row;
+}
+
+export async function updateIncident(db: Database, id: string, patch: IncidentPatch): Promise<IncidentRow> {
+  const [row] = await db.update(incidents).set(patch).where(eq(incidents.id, id)).returning();
+  if (!row) throw new Error(`incident ${id} vanished during an update`);
+  return row;
+}
+
+export async function appendEvent(db: Database, event: NewIncidentEvent): Promise<IncidentEventRow> {
+  const [row] = await db.insert(incidentEvents).values(event).returning();
+  if (!row) throw new Error('timeline insert returned nothing');
+  return row;
+}
+
+export async function listTimeline(db: Database, incidentId: string): Promise<IncidentEventRow[]> {
+  return db
+    .select()
+    .from(incidentEvents)
+    .where(eq(incidentEvents.incidentId, incidentId))
+    .orderBy(asc(incidentEvents.at), asc(incidentEvents.id));
+}
+
+export async function insertProblem(db: Database, values: typeof problems.$inferInsert): Promise<ProblemRow | undefined> {
+  const [row] = await db.insert(problems).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function findProblemByRequestKey(db: Database, requestKey: string): Promise<ProblemRow | undefined> {
+  return db.query.problems.findFirst({ where: eq(problems.requestKey, requestKey) });
+}
+
+export async function listOpenIncidents(db: Database, limit: number): Promise<IncidentRow[]> {
+  return db.select().from(incidents).where(ne(incidents.status, 'resolved')).orderBy(desc(incidents.declaredAt)).limit(limit);
+}

@@ -1,0 +1,246 @@
+import { createHmac } from 'node:crypto';
+import type { FakeEphemeral, FakeMessage, FakeSlack, ResponseTarget } from './workspace';
+
+type Json = Record<string, unknown>;
+
+export interface Delivery {
+  status: number;
+  /** The app's HTTP answer, parsed as JSON when it is JSON. */
+  body: unknown;
+}
+
+export interface SubmitResult extends Delivery {
+  /** Field errors the app answered with; the modal stays open. */
+  errors?: Record<string, string>;
+}
+
+/** A value for a modal input: text, a selected option's value, a user ID, or several checkbox values. */
+export type InputValue = string | string[] | undefined;
+
+/**
+ * What Slack sends when people use the workspace: signed slash commands, button
+ * clicks, modal submissions and events, posted to the app's request URL exactly as
+ * Slack posts them. Answers the app gives in the HTTP response are applied to the
+ * workspace the way Slack applies them.
+ */
+export class SlackSimulator {
+  constructor(
+    private readonly slack: FakeSlack,
+    private readonly target: { requestUrl: string; signingSecret: string },
+  ) {}
+
+  async command(user: string, channel: string, command: string, text = ''): Promise<Delivery> {
+    const channelRecord = this.slack.channels.get(channel);
+    const fields = {
+      token: 'deprecated-verification-token',
+      team_id: this.slack.teamId,
+      team_domain: 'sandbox',
+      channel_id: channel,
+      channel_name: channelRecord?.name ?? 'directmessage',
+      user_id: user,
+      user_name: this.slack.users.get(user)?.name ?? user,
+      command,
+      text,
+      api_app_id: this.slack.appId,
+      is_enterprise_install: 'false',
+      response_url: this.slack.responseUrlFor({ channel, user }),
+      trigger_id: this.slack.issueTrigger(user),
+    };
+    const delivery = await this.send(new URLSearchParams(fields).toString());
+    this.applyMessageAnswer(delivery.body, { channel, user });
+    return delivery;
+  }
+
+  /** Clicks the element with `actionId` in a message, an ephemeral message, or an open view. */
+  async click(
+    user: string,
+    source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string },
+    actionId: string,
+  ): Promise<Delivery> {
+    const blocks =
+      'message' in source ? source.message.blocks : 'ephemeral' in source ? source.ephemeral.blocks : (this.slack.views.get(source.viewId)?.view.blocks as Json[] | undefined);
+    const found = findElement(blocks ?? [], actionId);
+    if (!found) throw new Error(`no element with action_id ${actionId} to click`);
+    const action = {
+      action_id: actionId,
+      block_id: found.blockId,
+      text: found.element.text,
+      value: found.element.value,
+      type: found.element.type,
+      action_ts: `${Date.now() / 1000}`,
+    };
+    const base = {
+      type: 'block_actions',
+      user: { id: user, username: this.slack.users.get(user)?.name ?? user, name: this.slack.users.get(user)?.name ?? user, team_id: this.slack.teamId },
+      api_app_id: this.slack.appId,
+      token: 'deprecated-verification-token',
+      trigger_id: this.slack.issueTrigger(user),
+      team: { id: this.slack.teamId, domain: 'sandbox' },
+      enterprise: null,
+      is_enterprise_install: false,
+      state: { values: {} },
+      actions: [action],
+    };
+    let payload: Json;
+    if ('viewId' in source) {
+      const view = this.slack.views.get(source.viewId);
+      payload = { ...base, container: { type: 'view', view_id: source.viewId }, view: { ...view?.view, id: source.viewId, hash: view?.hash } };
+    } else {
+      const message = 'message' in source ? source.message : source.ephemeral;
+      const isEphemeral = 'ephemeral' in source;
+      const targetInfo: ResponseTarget = { channel: message.channel, user, sourceTs: message.ts, sourceIsEphemeral: isEphemeral };
+      payload = {
+        ...base,
+        container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: isEphemeral },
+        channel: { id: message.channel, name: this.slack.channels.get(message.channel)?.name ?? '' },
+        ...(isEphemeral ? {} : { message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, user: message.user } }),
+        response_url: this.slack.responseUrlFor(targetInfo),
+      };
+    }
+    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+
+  /** Submits an open modal with values keyed by input block_id. */
+  async submit(user: string, viewId: string, values: Record<string, InputValue>): Promise<SubmitResult> {
+    const open = this.slack.views.get(viewId);
+    if (!open || open.closed) throw new Error(`view ${viewId} is not open`);
+    const state = buildState(open.view, values);
+    const payload = {
+      type: 'view_submission',
+      team: { id: this.slack.teamId, domain: 'sandbox' },
+      user: { id: user, username: this.slack.users.get(user)?.name ?? user, name: this.slack.users.get(user)?.name ?? user, team_id: this.slack.teamId },
+      api_app_id: this.slack.appId,
+      token: 'deprecated-verification-token',
+      trigger_id: this.slack.issueTrigger(user),
+      view: {
+        ...open.view,
+        id: viewId,
+        team_id: this.slack.teamId,
+        type: 'modal',
+        hash: open.hash,
+        state: { values: state },
+        private_metadata: open.view.private_metadata ?? '',
+        callback_id: open.view.callback_id ?? '',
+        root_view_id: viewId,
+        app_id: this.slack.appId,
+        bot_id: this.slack.botId,
+      },
+      response_urls: [],
+      is_enterprise_install: false,
+    };
+    const delivery = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const answer = (delivery.body ?? {}) as { response_action?: string; errors?: Record<string, string>; view?: Json };
+    if (delivery.status === 200 && answer.response_action === 'errors') return { ...delivery, errors: answer.errors };
+    if (delivery.status === 200 && answer.response_action === 'update' && answer.view) {
+      open.view = answer.view;
+      return delivery;
+    }
+    if (delivery.status === 200) open.closed = true;
+    return delivery;
+  }
+
+  async event(event: Json, options: { eventId?: string; retryNum?: number } = {}): Promise<Delivery> {
+    const body = {
+      token: 'deprecated-verification-token',
+      team_id: this.slack.teamId,
+      api_app_id: this.slack.appId,
+      event: { event_ts: `${Date.now() / 1000}`, ...event },
+      type: 'event_callback',
+      event_id: options.eventId ?? `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: this.slack.teamId, user_id: this.slack.botUserId, is_bot: true }],
+    };
+    return this.send(JSON.stringify(body), {
+      'content-type': 'application/json',
+      ...(options.retryNum ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {}),
+    });
+  }
+
+  /** Posts a raw body to the request URL, signed (or not) as the test asks. */
+  async send(body: string, headers: Record<string, string> = {}, signing: { timestamp?: number; secret?: string; unsigned?: boolean } = {}): Promise<Delivery> {
+    const timestamp = signing.timestamp ?? Math.floor(Date.now() / 1000);
+    const signature = signSlackRequest(signing.secret ?? this.target.signingSecret, timestamp, body);
+    const response = await fetch(this.target.requestUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(signing.unsigned ? {} : { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature }),
+        ...headers,
+      },
+      body,
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Slack accepts plain-text answers too.
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /** A command's HTTP answer is shown to its sender, as Slack shows it. */
+  private applyMessageAnswer(body: unknown, target: ResponseTarget) {
+    if (typeof body === 'string' && body.length > 0) this.slack.respond(target, { text: body });
+    else if (body && typeof body === 'object' && ('text' in body || 'blocks' in body)) this.slack.respond(target, body as Json);
+  }
+}
+
+/** Slack's v0 request signature. */
+export function signSlackRequest(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+function findElement(blocks: Json[], actionId: string): { blockId: string; element: Json } | undefined {
+  for (const [index, block] of blocks.entries()) {
+    const blockId = (block.block_id as string | undefined) ?? `block-${index}`;
+    const candidates = [...((block.elements as Json[] | undefined) ?? []), ...(block.accessory ? [block.accessory as Json] : [])];
+    const element = candidates.find((candidate) => candidate.action_id === actionId);
+    if (element) return { blockId, element };
+  }
+  return undefined;
+}
+
+/** The `state.values` Slack would send for these inputs; unknown blocks and options are errors. */
+function buildState(view: Json, values: Record<string, InputValue>): Json {
+  const inputs = ((view.blocks as Json[] | undefined) ?? []).filter((block) => block.type === 'input');
+  const known = new Set(inputs.map((block) => block.block_id as string));
+  for (const blockId of Object.keys(values)) {
+    if (!known.has(blockId)) throw new Error(`the view has no input block "${blockId}"`);
+  }
+  const state: Json = {};
+  for (const block of inputs) {
+    const element = block.element as Json;
+    const actionId = element.action_id as string;
+    const value = values[block.block_id as string];
+    state[block.block_id as string] = { [actionId]: elementState(element, value) };
+  }
+  return state;
+}
+
+function elementState(element: Json, value: InputValue): Json {
+  const type = element.type as string;
+  const options = (element.options as Array<{ value: string; text: Json }> | undefined) ?? [];
+  const option = (wanted: string) => {
+    const found = options.find((candidate) => candidate.value === wanted);
+    if (!found) throw new Error(`"${wanted}" is not an option of ${String(element.action_id)}`);
+    return found;
+  };
+  switch (type) {
+    case 'plain_text_input':
+      return { type, value: typeof value === 'string' ? value : null };
+    case 'static_select':
+      return { type, selected_option: typeof value === 'string' ? option(value) : null };
+    case 'users_select':
+      return { type, selected_user: typeof value === 'string' ? value : null };
+    case 'conversations_select':
+    case 'channels_select':
+      return { type, selected_conversation: typeof value === 'string' ? value : null };
+    case 'checkboxes':
+      return { type, selected_options: (Array.isArray(value) ? value : value ? [value] : []).map(option) };
+    case 'datepicker':
+      return { type, selected_date: typeof value === 'string' ? value : null };
+    default:
+      return { type, value: value ?? null };
+  }
+}

@@ -1,0 +1,158 @@
+import { type AnyMiddlewareArgs, App, HTTPReceiver, type RespondFn } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { RequestListener } from 'node:http';
+import type { BackgroundWork } from '../background';
+import type { SlackConfig } from '../config';
+import type { Database } from '../db/client';
+import { boltLogger, type Logger } from '../log';
+import type { Clock } from '../time';
+import { claimDelivery, deliveryKey } from './deliveries';
+import { modal, section } from './blocks';
+
+export interface SlackApp {
+  app: App;
+  /** The bot's Web API client, for calls whose answer is needed now; it waits out 429s. */
+  client: WebClient;
+  /** A client that rejects rate-limited calls at once, for the outbox worker to reschedule. */
+  outboxClient: WebClient;
+  botUserId: string;
+  /** Handles POST /slack/events in HTTP mode; undefined in Socket Mode. */
+  requestListener: RequestListener | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SlackAppOptions {
+  config: SlackConfig;
+  logger: Logger;
+  db: Database;
+  clock: Clock;
+  background: BackgroundWork;
+}
+
+export class SlackStartupError extends Error {
+  override name = 'SlackStartupError';
+}
+
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const { config, logger } = options;
+  const slackLogger = boltLogger(logger);
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: config.apiUrl,
+    logger: slackLogger,
+    timeout: 10_000,
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+  };
+  const client = new WebClient(config.botToken, clientOptions);
+  const identity = await whoAmI(client);
+
+  const shared = {
+    token: config.botToken,
+    botId: identity.botId,
+    botUserId: identity.userId,
+    logger: slackLogger,
+    clientOptions,
+    convoStore: false as const,
+    tokenVerificationEnabled: false,
+  };
+  let requestListener: RequestListener | undefined;
+  let app: App;
+  if (config.appToken) {
+    app = new App({ ...shared, appToken: config.appToken, socketMode: true });
+  } else {
+    const receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret ?? '',
+      endpoints: '/slack/events',
+      logger: slackLogger,
+      processBeforeResponse: false,
+    });
+    app = new App({ ...shared, receiver });
+    requestListener = receiver.requestListener;
+  }
+
+  app.use(trackListenerWork(options.background));
+  app.use(dropRepeatedDeliveries(options.db, options.clock, logger));
+  app.error(async (error) => {
+    logger.error({ err: error }, 'slack listener failed');
+  });
+
+  return {
+    app,
+    client,
+    outboxClient: new WebClient(config.botToken, {
+      ...clientOptions,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    }),
+    botUserId: identity.userId,
+    requestListener,
+    start: async () => {
+      if (config.appToken) await app.start();
+    },
+    stop: async () => {
+      if (config.appToken) await app.stop();
+    },
+  };
+}
+
+async function whoAmI(client: WebClient): Promise<{ userId: string; botId: string }> {
+  try {
+    const auth = await client.auth.test();
+    if (!auth.user_id || !auth.bot_id) throw new Error('auth.test did not name a bot user');
+    return { userId: auth.user_id, botId: auth.bot_id };
+  } catch (error) {
+    const slackError = (error as { data?: { error?: string } }).data?.error;
+    throw new SlackStartupError(
+      slackError
+        ? `SLACK_BOT_TOKEN was rejected by Slack (${slackError})`
+        : `Slack could not be reached at SLACK_API_URL to check SLACK_BOT_TOKEN (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Listener work continues after the ack; shutdown waits for it. */
+function trackListenerWork(background: BackgroundWork) {
+  return async ({ next }: AnyMiddlewareArgs & { next: () => Promise<void> }) => {
+    await background.track(next());
+  };
+}
+
+const unavailable = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
+
+/**
+ * A retried command, click, submission or event is acknowledged and dropped, so
+ * Slack's retries and proxies never run an action twice. The key is claimed in the
+ * database, so this holds across instances.
+ */
+function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
+  return async (args: AnyMiddlewareArgs & { next: () => Promise<void> }) => {
+    const key = deliveryKey(args.body);
+    if (!key) return args.next();
+    const ack = 'ack' in args ? (args.ack as (response?: unknown) => Promise<void>) : undefined;
+    let first: boolean;
+    try {
+      first = await claimDelivery(db, clock, key);
+    } catch (error) {
+      logger.error({ err: error, delivery: key }, 'could not record slack delivery');
+      await answerUnavailable(args, ack);
+      return;
+    }
+    if (!first) {
+      logger.info({ delivery: key }, 'dropped repeated slack delivery');
+      await ack?.();
+      return;
+    }
+    await args.next();
+  };
+}
+
+async function answerUnavailable(args: AnyMiddlewareArgs, ack: ((response?: unknown) => Promise<void>) | undefined) {
+  const body = args.body as { type?: string; command?: string };
+  if (body.command) return ack?.({ response_type: 'ephemeral', text: unavailable });
+  if (body.type === 'view_submission') {
+    return ack?.({ response_action: 'update', view: modal('tandem.unavailable', 'Tandem', [section(unavailable)]) });
+  }
+  await ack?.();
+  const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
+  await respond?.({ response_type: 'ephemeral', replace_original: false, text: unavailable }).catch(() => {});
+}

@@ -1,0 +1,42 @@
+import { ErrorCode } from '@slack/web-api';
+
+/** Slack's own error string ("name_taken", "missing_scope"), or a short code for transport failures. */
+export function slackErrorCode(error: unknown): string {
+  const coded = error as { code?: string; data?: { error?: string }; statusCode?: number };
+  switch (coded?.code) {
+    case ErrorCode.PlatformError:
+      return coded.data?.error ?? 'unknown_error';
+    case ErrorCode.RateLimitedError:
+      return 'ratelimited';
+    case ErrorCode.HTTPError:
+      return `http_${coded.statusCode ?? 'error'}`;
+    case ErrorCode.RequestError:
+      return 'slack_unreachable';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const remedies: Record<string, string> = {
+  missing_scope: 'Tandem lacks a Slack permission it needs. A workspace admin should reinstall it from manifests/slack-app.yaml.',
+  not_authed: 'Tandem’s bot token is missing. Check SLACK_BOT_TOKEN.',
+  invalid_auth: 'Slack rejected Tandem’s bot token. Check SLACK_BOT_TOKEN.',
+  token_revoked: 'Tandem’s bot token was revoked. Reinstall the app.',
+  account_inactive: 'Tandem’s bot token belongs to a deactivated app. Reinstall the app.',
+  restricted_action: 'A workspace setting stops apps from doing this. Ask a workspace admin.',
+  channel_not_found: 'The channel does not exist, or Tandem cannot see it.',
+  not_in_channel: 'Tandem is not a member of that channel. Invite it with /invite @Tandem.',
+  is_archived: 'The channel is archived.',
+  user_not_found: 'That user is not in this workspace.',
+  user_is_restricted: 'Guests cannot be invited to this channel.',
+  cant_invite: 'Slack does not allow inviting that user here.',
+  ratelimited: 'Slack is rate limiting Tandem. It will catch up shortly.',
+  slack_unreachable: 'Slack could not be reached. Try again in a moment.',
+};
+
+/** A sentence for people: what Slack said and what would fix it. */
+export function describeSlackError(error: unknown): string {
+  const code = slackErrorCode(error);
+  const remedy = remedies[code];
+  return remedy ? `Slack said \`${code}\`. ${remedy}` : `Slack said \`${code}\`.`;
+}

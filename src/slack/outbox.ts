@@ -1,0 +1,290 @@
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import { and, eq, gt, gte, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Database } from '../db/client';
+import { type OutboxRow, slackOutbox } from '../db/schema';
+import type { Logger } from '../log';
+import type { Clock } from '../time';
+
+/** A Slack Web API call to make after the transaction that wrote it commits. */
+export interface OutboxMessage {
+  topic: string;
+  /** The record the message is about, handed back to the topic's handler. */
+  ref?: string;
+  method: string;
+  args: Record<string, unknown>;
+  /** When set, a second message with the same key is dropped. */
+  dedupKey?: string;
+}
+
+/** Told how a topic's messages went, so the domain can record it (a ts to update later, a channel to disable). */
+export interface OutboxTopicHandler {
+  sent?(row: OutboxRow, response: Record<string, unknown>): Promise<void>;
+  failed?(row: OutboxRow, error: string): Promise<void>;
+}
+
+export async function enqueue(db: Database, clock: Clock, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const now = clock.now();
+  await db
+    .insert(slackOutbox)
+    .values(
+      messages.map((message) => ({
+        topic: message.topic,
+        ref: message.ref ?? null,
+        method: message.method,
+        args: message.args,
+        channel: typeof message.args.channel === 'string' ? message.args.channel : null,
+        dedupKey: message.dedupKey ?? null,
+        notBefore: now,
+        createdAt: now,
+      })),
+    )
+    .onConflictDoNothing({ target: slackOutbox.dedupKey });
+}
+
+/** Platform errors worth another try; every other `ok: false` answer is final for that call. */
+const transientSlackErrors = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'team_added_to_org',
+]);
+
+const maxBackoffMs = 10 * 60_000;
+const leaseMs = 60_000;
+
+export type DeliveryOutcome =
+  | { kind: 'sent'; response: Record<string, unknown> }
+  | { kind: 'retry'; afterMs: number; error: string }
+  | { kind: 'failed'; error: string };
+
+/** How a Web API error should be treated: wait as Slack asks, back off, or give up. */
+export function classifyDeliveryError(error: unknown, attempts: number): DeliveryOutcome {
+  const coded = error as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number };
+  switch (coded.code) {
+    case ErrorCode.RateLimitedError:
+      return { kind: 'retry', afterMs: (coded.retryAfter ?? 1) * 1000, error: 'ratelimited' };
+    case ErrorCode.PlatformError: {
+      const slackError = coded.data?.error ?? 'unknown_error';
+      return transientSlackErrors.has(slackError)
+        ? { kind: 'retry', afterMs: backoffMs(attempts), error: slackError }
+        : { kind: 'failed', error: slackError };
+    }
+    case ErrorCode.HTTPError:
+      return (coded.statusCode ?? 500) >= 500
+        ? { kind: 'retry', afterMs: backoffMs(attempts), error: `http_${coded.statusCode}` }
+        : { kind: 'failed', error: `http_${coded.statusCode}` };
+    default:
+      // Network failures and timeouts: the request may not have reached Slack.
+      return { kind: 'retry', afterMs: backoffMs(attempts), error: errorMessage(error) };
+  }
+}
+
+/** 1 s, 2 s, 4 s … capped at ten minutes, with jitter so instances do not retry in step. */
+export function backoffMs(attempts: number): number {
+  const base = Math.min(maxBackoffMs, 1000 * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export interface OutboxWorkerOptions {
+  db: Database;
+  /** A client that rejects rate-limited calls instead of sleeping, so one busy channel blocks nothing else. */
+  client: WebClient;
+  clock: Clock;
+  logger: Logger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Sends the outbox. Any number of instances may run one: rows are claimed with
+ * `FOR UPDATE SKIP LOCKED` and a lease, and a row is not claimed while an earlier
+ * row for the same channel is still waiting, so each channel sees its messages in order.
+ */
+export class OutboxWorker {
+  private readonly handlers = new Map<string, OutboxTopicHandler>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: OutboxWorkerOptions) {}
+
+  on(topic: string, handler: OutboxTopicHandler): void {
+    this.handlers.set(topic, handler);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 1000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Sends what is due now; called after a commit that enqueued something. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runUntilIdle()
+      .catch((error) => this.options.logger.error({ err: error }, 'outbox run failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves once nothing due is left to send (messages waiting for a retry time stay queued). */
+  async drain(): Promise<void> {
+    do {
+      this.again = false;
+      await this.running;
+      await this.runUntilIdle();
+    } while (this.again);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async runUntilIdle(): Promise<void> {
+    for (;;) {
+      const rows = await this.claim();
+      if (rows.length === 0) return;
+      const byChannel = new Map<string, OutboxRow[]>();
+      for (const row of rows) {
+        const key = row.channel ?? `row:${row.id}`;
+        byChannel.set(key, [...(byChannel.get(key) ?? []), row]);
+      }
+      await Promise.all([...byChannel.values()].map((channelRows) => this.sendInOrder(channelRows)));
+    }
+  }
+
+  private async claim(): Promise<OutboxRow[]> {
+    const { db, clock, batchSize = 50 } = this.options;
+    const now = clock.now();
+    const earlier = alias(slackOutbox, 'earlier');
+    const earlierStillWaiting = db
+      .select({ id: earlier.id })
+      .from(earlier)
+      .where(
+        and(
+          eq(earlier.channel, slackOutbox.channel),
+          eq(earlier.status, 'pending'),
+          lt(earlier.id, slackOutbox.id),
+          or(gt(earlier.notBefore, now), gte(earlier.lockedUntil, now)),
+        ),
+      );
+    const due = db
+      .select({ id: slackOutbox.id })
+      .from(slackOutbox)
+      .where(
+        and(
+          eq(slackOutbox.status, 'pending'),
+          lte(slackOutbox.notBefore, now),
+          or(isNull(slackOutbox.lockedUntil), lt(slackOutbox.lockedUntil, now)),
+          notExists(earlierStillWaiting),
+        ),
+      )
+      .orderBy(slackOutbox.id)
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    const claimed = await db
+      .update(slackOutbox)
+      .set({ lockedUntil: new Date(now.getTime() + leaseMs), attempts: sql`${slackOutbox.attempts} + 1` })
+      .where(inArray(slackOutbox.id, due))
+      .returning();
+    return claimed.sort((a, b) => a.id - b.id);
+  }
+
+  /** Stops at the first row that must wait, releasing the rest so the channel's order holds. */
+  private async sendInOrder(rows: OutboxRow[]): Promise<void> {
+    for (const [index, row] of rows.entries()) {
+      const delivered = await this.send(row);
+      if (!delivered) {
+        await this.release(rows.slice(index + 1));
+        return;
+      }
+    }
+  }
+
+  private async send(row: OutboxRow): Promise<boolean> {
+    const { db, client, clock, logger } = this.options;
+    const handler = this.handlers.get(row.topic);
+    let outcome: DeliveryOutcome;
+    try {
+      const response = await client.apiCall(row.method, row.args);
+      outcome = { kind: 'sent', response: pickResponse({ ...response }) };
+    } catch (error) {
+      outcome = classifyDeliveryError(error, row.attempts);
+    }
+    const now = clock.now();
+    switch (outcome.kind) {
+      case 'sent':
+        await db
+          .update(slackOutbox)
+          .set({ status: 'sent', sentAt: now, response: outcome.response, lockedUntil: null, lastError: null })
+          .where(eq(slackOutbox.id, row.id));
+        await this.notify(row, () => handler?.sent?.(row, outcome.response));
+        return true;
+      case 'retry':
+        logger.warn({ outbox: row.id, method: row.method, error: outcome.error, retryInMs: outcome.afterMs }, 'slack call will be retried');
+        await db
+          .update(slackOutbox)
+          .set({ notBefore: new Date(now.getTime() + outcome.afterMs), lockedUntil: null, lastError: outcome.error })
+          .where(eq(slackOutbox.id, row.id));
+        return false;
+      case 'failed':
+        logger.error({ outbox: row.id, method: row.method, topic: row.topic, error: outcome.error }, 'slack call failed');
+        await db
+          .update(slackOutbox)
+          .set({ status: 'failed', lockedUntil: null, lastError: outcome.error })
+          .where(eq(slackOutbox.id, row.id));
+        await this.notify(row, () => handler?.failed?.(row, outcome.error));
+        // A failed call does not hold back the channel: the next message may well succeed.
+        return true;
+    }
+  }
+
+  private async release(rows: OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.options.db
+      .update(slackOutbox)
+      .set({ lockedUntil: null, attempts: sql`${slackOutbox.attempts} - 1` })
+      .where(
+        inArray(
+          slackOutbox.id,
+          rows.map((row) => row.id),
+        ),
+      );
+  }
+
+  private async notify(row: OutboxRow, callback: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await callback();
+    } catch (error) {
+      this.options.logger.error({ err: error, outbox: row.id, topic: row.topic }, 'outbox handler failed');
+    }
+  }
+}
+
+/** Keeps what later steps need from Slack's answer (where the message landed), not the whole payload. */
+function pickResponse(response: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of ['channel', 'ts', 'id']) if (response[key] !== undefined) picked[key] = response[key];
+  return picked;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

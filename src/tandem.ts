@@ -1,0 +1,115 @@
+import type { Server } from 'node:http';
+import { createApiHandler } from './api/router';
+import { TokenVerifier } from './api/tokens';
+import { BackgroundWork } from './background';
+import type { Catalog } from './catalog';
+import type { Config } from './config';
+import { type DatabaseHandle, openDatabase } from './db/client';
+import { closeServer, createHttpServer, listen } from './http/server';
+import { incidentRoutes } from './incidents/api';
+import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
+import * as incidentsSlack from './incidents/slack';
+import type { Logger } from './log';
+import { createSlackApp } from './slack/app';
+import { OutboxWorker } from './slack/outbox';
+import { type Clock, systemClock } from './time';
+
+export interface TandemOptions {
+  config: Config;
+  catalog: Catalog;
+  logger: Logger;
+  clock?: Clock;
+  /** An already open database (tests); otherwise one is opened from the config and closed on stop. */
+  database?: DatabaseHandle;
+}
+
+export interface Tandem {
+  server: Server;
+  port: number;
+  database: DatabaseHandle;
+  outbox: OutboxWorker;
+  background: BackgroundWork;
+  /** Resolves when listener work, background work and due outbox messages are done. */
+  idle(): Promise<void>;
+  /** Graceful stop: no new requests, in-flight work finished, database closed. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: database → Slack app → domains → HTTP server → workers. */
+export async function startTandem(options: TandemOptions): Promise<Tandem> {
+  const { config, catalog, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const database = options.database ?? (await openDatabase(config.database));
+  const ownsDatabase = options.database === undefined;
+  try {
+    if (config.migrateOnStart) await database.migrate();
+    const { db } = database;
+    const background = new BackgroundWork((error) => logger.error({ err: error }, 'background work failed'));
+    const slack = await createSlackApp({ config: config.slack, logger, db, clock, background });
+    const outbox = new OutboxWorker({ db, client: slack.outboxClient, clock, logger });
+
+    const incidents: IncidentDeps = {
+      db,
+      clock,
+      catalog,
+      logger,
+      background,
+      outbox,
+      slack: slack.client,
+      timeZone: config.timeZone,
+      botUserId: slack.botUserId,
+    };
+    incidentsSlack.register(slack.app, incidents);
+    outbox.on(noticeTopic, {
+      failed: async (row, error) => {
+        if (row.ref && row.channel) await recordUndeliveredNotice(incidents, row.ref, row.channel, error);
+      },
+    });
+
+    const shutdown = new AbortController();
+    const server = createHttpServer({
+      slack: slack.requestListener,
+      api: createApiHandler({
+        routes: [...incidentRoutes(incidents)],
+        tokens: new TokenVerifier(db, clock),
+        db,
+        clock,
+        logger,
+        shutdown: shutdown.signal,
+      }),
+      ready: () => database.ping(),
+      logger,
+    });
+    const port = await listen(server, config.port);
+    await slack.start();
+    outbox.start();
+    logger.info(
+      { port, mode: config.slack.appToken ? 'socket' : 'http', database: database.kind, services: Object.keys(catalog.services).length },
+      'tandem is serving',
+    );
+
+    return {
+      server,
+      port,
+      database,
+      outbox,
+      background,
+      async idle() {
+        await background.idle();
+        await outbox.drain();
+        await background.idle();
+      },
+      async stop() {
+        shutdown.abort();
+        await closeServer(server);
+        await slack.stop();
+        await background.idle();
+        await outbox.stop();
+        if (ownsDatabase) await database.close();
+      },
+    };
+  } catch (error) {
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw error;
+  }
+}

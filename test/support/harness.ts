@@ -1,0 +1,118 @@
+import { type Catalog, emptyCatalog, parseCatalog } from '../../src/catalog';
+import type { Config } from '../../src/config';
+import { createApiToken } from '../../src/api/tokens';
+import { createLogger } from '../../src/log';
+import { SlackSimulator } from '../../src/sandbox/slack/simulator';
+import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { startTandem, type Tandem } from '../../src/tandem';
+import { TestClock } from './clock';
+import { createTestDatabase, type TestDatabase } from './database';
+import { interceptSlack, slackOrigin } from './fake-slack';
+
+export const signingSecret = 'test-signing-secret';
+
+export interface Harness {
+  tandem: Tandem;
+  slack: FakeSlack;
+  simulator: SlackSimulator;
+  database: TestDatabase;
+  clock: TestClock;
+  baseUrl: string;
+  /** Waits for listener work, background work and due outbox messages. */
+  idle(): Promise<void>;
+  api(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  token(...scopes: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  catalog?: string | Catalog;
+  clock?: TestClock;
+  /** Prepares the fake workspace (users, channels) before Tandem starts. */
+  workspace?: (slack: FakeSlack) => void;
+  config?: Partial<Config>;
+}
+
+let activeSlack: FakeSlack | undefined;
+let interceptor: ReturnType<typeof interceptSlack> | undefined;
+
+/** Tandem on a fresh database, talking to a fake Slack through msw, on a real HTTP port. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const catalog = typeof options.catalog === 'string' ? parseCatalog(options.catalog) : (options.catalog ?? emptyCatalog);
+  const slack = new FakeSlack({ origin: slackOrigin });
+  for (const user of catalogUsers(catalog)) slack.addUser({ id: user, name: user.toLowerCase() });
+  for (const channel of catalogChannels(catalog)) slack.addChannel({ id: channel, name: channel.toLowerCase() });
+  options.workspace?.(slack);
+  activeSlack = slack;
+  interceptor ??= interceptSlack(() => {
+    if (!activeSlack) throw new Error('no fake Slack is active');
+    return activeSlack;
+  });
+
+  const database = await createTestDatabase();
+  const clock = options.clock ?? new TestClock();
+  const config: Config = {
+    database: { url: database.url, dataDir: '' },
+    slack: { botToken: slack.botToken, signingSecret, appToken: undefined, apiUrl: slack.apiUrl },
+    port: 0,
+    catalogPath: undefined,
+    timeZone: 'UTC',
+    migrateOnStart: false,
+    logLevel: 'silent',
+    ...options.config,
+  };
+  const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: database.handle });
+  const baseUrl = `http://127.0.0.1:${tandem.port}`;
+  const simulator = new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret });
+
+  return {
+    tandem,
+    slack,
+    simulator,
+    database,
+    clock,
+    baseUrl,
+    idle: () => tandem.idle(),
+    async api(method, path, { token, body, headers = {} } = {}) {
+      const response = await fetch(`${baseUrl}/api/v1${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+    },
+    async token(...scopes) {
+      const { token } = await createApiToken(database.handle.db, clock, { name: `test-${Math.random().toString(36).slice(2, 8)}`, scopes });
+      return token;
+    },
+    async stop() {
+      await tandem.stop();
+      await database.drop();
+      if (activeSlack === slack) activeSlack = undefined;
+    },
+  };
+}
+
+function catalogUsers(catalog: Catalog): string[] {
+  const users = new Set<string>();
+  for (const service of Object.values(catalog.services)) {
+    for (const user of [...service.owners, ...service.oncall, ...service.approvers.users]) users.add(user);
+  }
+  for (const members of Object.values(catalog.groups)) for (const user of members) users.add(user);
+  return [...users];
+}
+
+function catalogChannels(catalog: Catalog): string[] {
+  const channels = new Set<string>();
+  for (const service of Object.values(catalog.services)) {
+    if (service.channels.incidents) channels.add(service.channels.incidents);
+    if (service.channels.approvals) channels.add(service.channels.approvals);
+    for (const channel of service.channels.customers) channels.add(channel);
+  }
+  return [...channels];
+}
