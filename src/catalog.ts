@@ -111,12 +111,13 @@ export function loadCatalog(file: string | undefined): Catalog {
 
 /** Parses catalog text; every error names the file, the path inside it and the reason. */
 export function parseCatalog(text: string, file = 'tandem.yaml'): Catalog {
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text, { prettyErrors: true });
   const yamlError = document.errors[0];
   if (yamlError) {
     const position = yamlError.linePos?.[0];
     const where = position ? `:${position.line}:${position.col}` : '';
-    throw new CatalogError(`${file}${where}: not valid YAML (${yamlError.message.split('\n')[0]})`);
+    const reason = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new CatalogError(`${file}${where}: not valid YAML (${reason})`);
   }
   const result = catalogSchema.safeParse(document.toJS() ?? {});
   if (result.success) return result.data;

@@ -3,7 +3,7 @@ import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { IncidentEventRow, IncidentRow } from '../db/schema';
 import { notFound } from '../errors';
-import { incidentKey, maxTitleLength, severityLabel, timeToRestoreSeconds } from './model';
+import { incidentKey, maxTitleLength, parseSeverity, severityLabel, timeToRestoreSeconds } from './model';
 import { declareIncident, findIncidentByReference, type IncidentDeps, openSwarm } from './service';
 import { listTimeline } from './store';
 
@@ -11,9 +11,8 @@ const declareBody = z.strictObject({
   title: z.string().trim().min(1, 'is required').max(maxTitleLength, `must be at most ${maxTitleLength} characters`),
   service: z.string().min(1).optional(),
   severity: z
-    .union([z.number().int().min(1).max(4), z.string().regex(/^(sev-?)?[1-4]$/i)], {
-      error: 'must be 1, 2, 3 or 4 (or "SEV1" to "SEV4")',
-    })
+    .union([z.number(), z.string()])
+    .refine((value) => parseSeverity(value) !== undefined, 'must be 1, 2, 3 or 4 (or "SEV1" to "SEV4")')
     .optional(),
   description: z.string().max(3000, 'must be at most 3000 characters').optional(),
   dedup_key: z.string().min(1).max(255, 'must be at most 255 characters').optional(),

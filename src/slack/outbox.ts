@@ -1,5 +1,5 @@
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import { and, eq, gt, gte, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
 import { type OutboxRow, slackOutbox } from '../db/schema';
@@ -97,12 +97,13 @@ export interface OutboxWorkerOptions {
   logger: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
+  /** Calls in flight at once. */
+  concurrency?: number;
 }
 
 /**
  * Sends the outbox. Any number of instances may run one: rows are claimed with
- * `FOR UPDATE SKIP LOCKED` and a lease, and a row is not claimed while an earlier
- * row for the same channel is still waiting, so each channel sees its messages in order.
+ * `FOR UPDATE SKIP LOCKED` and a lease that a crashed instance's rows outlive.
  */
 export class OutboxWorker {
   private readonly handlers = new Map<string, OutboxTopicHandler>();
@@ -161,30 +162,28 @@ export class OutboxWorker {
     for (;;) {
       const rows = await this.claim();
       if (rows.length === 0) return;
-      const byChannel = new Map<string, OutboxRow[]>();
-      for (const row of rows) {
-        const key = row.channel ?? `row:${row.id}`;
-        byChannel.set(key, [...(byChannel.get(key) ?? []), row]);
-      }
-      await Promise.all([...byChannel.values()].map((channelRows) => this.sendInOrder(channelRows)));
+      // One row per channel at most, so these can go out side by side.
+      const queue = [...rows];
+      const lanes = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
+        for (let row = queue.shift(); row; row = queue.shift()) await this.send(row);
+      });
+      await Promise.all(lanes);
     }
   }
 
+  /**
+   * Claims due rows that are the oldest pending row of their channel. A channel's
+   * next message is not claimable until the one before it was sent or gave up, in
+   * whichever instance holds it, so each channel sees its messages in order.
+   */
   private async claim(): Promise<OutboxRow[]> {
     const { db, clock, batchSize = 50 } = this.options;
     const now = clock.now();
-    const earlier = alias(slackOutbox, 'earlier');
-    const earlierStillWaiting = db
-      .select({ id: earlier.id })
-      .from(earlier)
-      .where(
-        and(
-          eq(earlier.channel, slackOutbox.channel),
-          eq(earlier.status, 'pending'),
-          lt(earlier.id, slackOutbox.id),
-          or(gt(earlier.notBefore, now), gte(earlier.lockedUntil, now)),
-        ),
-      );
+    const head = alias(slackOutbox, 'head');
+    const oldestPendingOfChannel = db
+      .select({ id: sql`min(${head.id})` })
+      .from(head)
+      .where(and(eq(head.channel, slackOutbox.channel), eq(head.status, 'pending')));
     const due = db
       .select({ id: slackOutbox.id })
       .from(slackOutbox)
@@ -193,7 +192,7 @@ export class OutboxWorker {
           eq(slackOutbox.status, 'pending'),
           lte(slackOutbox.notBefore, now),
           or(isNull(slackOutbox.lockedUntil), lt(slackOutbox.lockedUntil, now)),
-          notExists(earlierStillWaiting),
+          or(isNull(slackOutbox.channel), eq(slackOutbox.id, oldestPendingOfChannel)),
         ),
       )
       .orderBy(slackOutbox.id)
@@ -207,18 +206,7 @@ export class OutboxWorker {
     return claimed.sort((a, b) => a.id - b.id);
   }
 
-  /** Stops at the first row that must wait, releasing the rest so the channel's order holds. */
-  private async sendInOrder(rows: OutboxRow[]): Promise<void> {
-    for (const [index, row] of rows.entries()) {
-      const delivered = await this.send(row);
-      if (!delivered) {
-        await this.release(rows.slice(index + 1));
-        return;
-      }
-    }
-  }
-
-  private async send(row: OutboxRow): Promise<boolean> {
+  private async send(row: OutboxRow): Promise<void> {
     const { db, client, clock, logger } = this.options;
     const handler = this.handlers.get(row.topic);
     let outcome: DeliveryOutcome;
@@ -236,37 +224,24 @@ export class OutboxWorker {
           .set({ status: 'sent', sentAt: now, response: outcome.response, lockedUntil: null, lastError: null })
           .where(eq(slackOutbox.id, row.id));
         await this.notify(row, () => handler?.sent?.(row, outcome.response));
-        return true;
+        return;
       case 'retry':
         logger.warn({ outbox: row.id, method: row.method, error: outcome.error, retryInMs: outcome.afterMs }, 'slack call will be retried');
         await db
           .update(slackOutbox)
           .set({ notBefore: new Date(now.getTime() + outcome.afterMs), lockedUntil: null, lastError: outcome.error })
           .where(eq(slackOutbox.id, row.id));
-        return false;
+        return;
       case 'failed':
         logger.error({ outbox: row.id, method: row.method, topic: row.topic, error: outcome.error }, 'slack call failed');
         await db
           .update(slackOutbox)
           .set({ status: 'failed', lockedUntil: null, lastError: outcome.error })
           .where(eq(slackOutbox.id, row.id));
-        await this.notify(row, () => handler?.failed?.(row, outcome.error));
         // A failed call does not hold back the channel: the next message may well succeed.
-        return true;
+        await this.notify(row, () => handler?.failed?.(row, outcome.error));
+        return;
     }
-  }
-
-  private async release(rows: OutboxRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.options.db
-      .update(slackOutbox)
-      .set({ lockedUntil: null, attempts: sql`${slackOutbox.attempts} - 1` })
-      .where(
-        inArray(
-          slackOutbox.id,
-          rows.map((row) => row.id),
-        ),
-      );
   }
 
   private async notify(row: OutboxRow, callback: () => Promise<void> | undefined): Promise<void> {

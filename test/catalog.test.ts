@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { approversOf, CatalogError, parseCatalog, respondersOf } from '../src/catalog';
+
+const contractExample = `
+services:
+  payments:
+    owners: [U0123ABCD]            # Slack user IDs
+    approvers: { groups: [fintech-leads], quorum: 2 }
+    channels: { incidents: C0INCIDENTS, approvals: C0APPROVALS, customers: [C0ACME] }
+    default_severity: 2
+groups:
+  fintech-leads: [U0AAAA, U0BBBB, U0CCCC]
+freeze:
+  - { from: "2026-12-20", to: "2027-01-03", services: ["*"] }
+`;
+
+const failure = (text: string) => {
+  try {
+    parseCatalog(text, 'tandem.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(CatalogError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a catalog error');
+};
+
+describe('service catalog', () => {
+  it('reads the contract example', () => {
+    const catalog = parseCatalog(contractExample);
+    const payments = catalog.services.payments!;
+    expect(payments.approvers.quorum).toBe(2);
+    expect([...approversOf(catalog, payments)]).toEqual(['U0AAAA', 'U0BBBB', 'U0CCCC']);
+    expect(respondersOf(payments)).toEqual(['U0123ABCD']);
+    expect(catalog.freeze[0]).toMatchObject({ from: '2026-12-20', to: '2027-01-03', services: ['*'] });
+  });
+
+  it('reads the example catalog shipped with Tandem', () => {
+    const catalog = parseCatalog(readFileSync('tandem.example.yaml', 'utf8'), 'tandem.example.yaml');
+    expect(Object.keys(catalog.services).length).toBeGreaterThan(0);
+  });
+
+  it('treats unknown keys as errors and names the path', () => {
+    expect(failure('services:\n  payments:\n    owner: [U0123ABCD]\n')).toBe('tandem.yaml: services.payments: Unrecognized key: "owner"');
+  });
+
+  it('explains malformed values', () => {
+    expect(failure('services:\n  payments:\n    owners: [alice]\n')).toBe(
+      'tandem.yaml: services.payments.owners.0: must be a Slack user ID such as U0123ABCD',
+    );
+    expect(failure('services:\n  payments:\n    default_severity: 7\n')).toContain(
+      'services.payments.default_severity: must be a severity from 1 (highest) to 4',
+    );
+    expect(failure('services:\n  Payments: {}\n')).toContain('services.Payments');
+    expect(failure('freeze:\n  - { from: "2027-01-05", to: "2027-01-01" }\n')).toBe('tandem.yaml: freeze.0.to: from must not be after to');
+  });
+
+  it('checks references between sections', () => {
+    expect(failure('services:\n  payments:\n    approvers: { groups: [leads] }\n')).toBe(
+      'tandem.yaml: services.payments.approvers.groups.0: names group "leads", which is not defined under groups',
+    );
+    expect(failure('freeze:\n  - { from: "2027-01-01", to: "2027-01-02", services: [billing] }\n')).toContain(
+      'names service "billing", which is not defined under services',
+    );
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    expect(failure('services:\n  payments: [\n')).toMatch(/^tandem\.yaml:\d+:\d+: not valid YAML/);
+  });
+});

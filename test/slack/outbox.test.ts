@@ -1,0 +1,117 @@
+import { WebClient } from '@slack/web-api';
+import { asc } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { slackOutbox } from '../../src/db/schema';
+import { createLogger } from '../../src/log';
+import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { enqueue, OutboxWorker } from '../../src/slack/outbox';
+import { TestClock } from '../support/clock';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { interceptSlack, slackOrigin } from '../support/fake-slack';
+
+let slack: FakeSlack;
+const interceptor = interceptSlack(() => slack);
+afterAll(() => interceptor.close());
+
+describe('Slack outbox', () => {
+  let database: TestDatabase;
+  let clock: TestClock;
+  const logger = createLogger('silent');
+  const client = () =>
+    new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+  const worker = (db = database.handle.db) => new OutboxWorker({ db, client: client(), clock, logger });
+  const post = (channel: string, text: string, dedupKey?: string) => ({
+    topic: 'test',
+    method: 'chat.postMessage',
+    args: { channel, text },
+    ...(dedupKey ? { dedupKey } : {}),
+  });
+
+  beforeEach(async () => {
+    slack = new FakeSlack({ origin: slackOrigin });
+    slack.addChannel({ id: 'C0A', name: 'a' });
+    slack.addChannel({ id: 'C0B', name: 'b' });
+    database = await createTestDatabase();
+    clock = new TestClock();
+  });
+  afterEach(() => database.drop());
+
+  const texts = (channel: string) => slack.messagesIn(channel).map((message) => message.text);
+
+  it('waits as long as a 429 asks, holding back that channel only, and keeps the order', async () => {
+    await enqueue(database.handle.db, clock, [post('C0A', 'a1'), post('C0A', 'a2'), post('C0B', 'b1')]);
+    slack.failNext('chat.postMessage', { rateLimitedFor: 30 });
+    const outbox = worker();
+    await outbox.drain();
+    expect(texts('C0A')).toEqual([]);
+    expect(texts('C0B')).toEqual(['b1']);
+
+    clock.advance(29_000);
+    await outbox.drain();
+    expect(texts('C0A')).toEqual([]);
+
+    clock.advance(1_000);
+    await outbox.drain();
+    expect(texts('C0A')).toEqual(['a1', 'a2']);
+  });
+
+  it('retries server errors with growing backoff and never drops the message', async () => {
+    await enqueue(database.handle.db, clock, [post('C0A', 'eventually')]);
+    slack.failNext('chat.postMessage', { httpStatus: 503 }, 3);
+    const outbox = worker();
+    const waits: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await outbox.drain();
+      const [row] = await database.handle.db.select().from(slackOutbox);
+      if (row!.status === 'sent') break;
+      const wait = row!.notBefore.getTime() - clock.now().getTime();
+      waits.push(wait);
+      clock.advance(wait);
+    }
+    expect(texts('C0A')).toEqual(['eventually']);
+    expect(waits).toHaveLength(3);
+    expect(waits[1]!).toBeGreaterThan(waits[0]!);
+    expect(waits[2]!).toBeGreaterThan(waits[1]!);
+  });
+
+  it('gives up on a permanent error, tells the topic, and sends what follows', async () => {
+    const failures: string[] = [];
+    const sent: unknown[] = [];
+    const outbox = worker();
+    outbox.on('test', {
+      failed: async (row, error) => void failures.push(`${row.channel}:${error}`),
+      sent: async (_row, response) => void sent.push(response),
+    });
+    slack.channels.get('C0A')!.isArchived = true;
+    await enqueue(database.handle.db, clock, [post('C0A', 'lost'), post('C0B', 'fine')]);
+    await outbox.drain();
+    expect(failures).toEqual(['C0A:is_archived']);
+    expect(sent).toEqual([{ channel: 'C0B', ts: expect.any(String) }]);
+    const rows = await database.handle.db.select().from(slackOutbox).orderBy(asc(slackOutbox.id));
+    expect(rows.map((row) => [row.status, row.lastError])).toEqual([
+      ['failed', 'is_archived'],
+      ['sent', null],
+    ]);
+  });
+
+  it('drops a second message with the same dedup key', async () => {
+    await enqueue(database.handle.db, clock, [post('C0A', 'once', 'k1')]);
+    await enqueue(database.handle.db, clock, [post('C0A', 'once', 'k1')]);
+    await worker().drain();
+    expect(texts('C0A')).toEqual(['once']);
+  });
+
+  it.skipIf(!inject('postgres'))('sends each message exactly once with two instances draining together', async () => {
+    const messages = Array.from({ length: 120 }, (_, index) => post(index % 2 ? 'C0A' : 'C0B', `m${index}`));
+    await enqueue(database.handle.db, clock, messages);
+    const second = await database.openAnother();
+    await Promise.all([worker().drain(), worker(second.db).drain(), worker().drain()]);
+    const all = slack.messages.map((message) => message.text);
+    expect(all).toHaveLength(120);
+    expect(new Set(all).size).toBe(120);
+    // Each channel's messages arrive in the order they were written.
+    const order = (channel: string) => texts(channel).map((text) => Number(text.slice(1)));
+    expect(order('C0A')).toEqual([...order('C0A')].sort((a, b) => a - b));
+    expect(order('C0B')).toEqual([...order('C0B')].sort((a, b) => a - b));
+  });
+});
