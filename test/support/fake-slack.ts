@@ -13,6 +13,7 @@ export function interceptSlack(current: () => FakeSlack) {
     http.post(`${slackOrigin}/api/:method`, async ({ request, params }) => {
       const args = parseWebApiBody(request.headers.get('content-type'), await request.text());
       const answer = current().handle(String(params.method), args, request.headers.get('authorization') ?? undefined);
+      if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       return HttpResponse.json(answer.body, { status: answer.status, headers: answer.headers });
     }),
     http.post(`${slackOrigin}/response/:id`, async ({ request, params }) => {

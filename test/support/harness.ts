@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { type Catalog, emptyCatalog, parseCatalog } from '../../src/catalog';
 import type { Config } from '../../src/config';
 import { createApiToken } from '../../src/api/tokens';
@@ -33,13 +35,18 @@ export interface HarnessOptions {
   config?: Partial<Config>;
 }
 
+/** The fake workspace grants exactly what the manifest asks for, so a missing scope fails a test. */
+const manifestScopes = (
+  parse(readFileSync(new URL('../../manifests/slack-app.yaml', import.meta.url), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } }
+).oauth_config.scopes.bot;
+
 let activeSlack: FakeSlack | undefined;
 let interceptor: ReturnType<typeof interceptSlack> | undefined;
 
 /** Tandem on a fresh database, talking to a fake Slack through msw, on a real HTTP port. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const catalog = typeof options.catalog === 'string' ? parseCatalog(options.catalog) : (options.catalog ?? emptyCatalog);
-  const slack = new FakeSlack({ origin: slackOrigin });
+  const slack = new FakeSlack({ origin: slackOrigin, scopes: manifestScopes });
   for (const user of catalogUsers(catalog)) slack.addUser({ id: user, name: user.toLowerCase() });
   for (const channel of catalogChannels(catalog)) slack.addChannel({ id: channel, name: channel.toLowerCase() });
   options.workspace?.(slack);

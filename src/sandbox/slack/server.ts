@@ -9,7 +9,7 @@ export function createFakeSlackServer(slack: () => FakeSlack): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = new URL(req.url ?? '/', 'http://slack.local').pathname;
       let answer: WebApiAnswer;
@@ -26,6 +26,7 @@ export function createFakeSlackServer(slack: () => FakeSlack): Server {
       } catch {
         answer = { status: 400, headers: {}, body: { ok: false, error: 'invalid_request' } };
       }
+      if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       const json = JSON.stringify(answer.body);
       res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
       res.end(json);

@@ -70,15 +70,24 @@ export interface WebApiAnswer {
   status: number;
   headers: Record<string, string>;
   body: Json;
+  /** How long the transport should wait before answering. */
+  delayMs?: number;
 }
 
-export type InjectedFailure = { error: string; extra?: Json } | { rateLimitedFor: number } | { httpStatus: number };
+export type InjectedFailure =
+  | { error: string; extra?: Json }
+  | { rateLimitedFor: number }
+  | { httpStatus: number }
+  /** Answers normally, but only after this long (a slow Slack). */
+  | { delayMs: number };
 
 export interface FakeSlackOptions {
   /** Where this stand-in is reachable, without a trailing slash; the Web API is at `${origin}/api/`. */
   origin: string;
   botToken?: string;
   teamId?: string;
+  /** The bot token's scopes (as installed from the manifest); unset grants every scope. */
+  scopes?: string[];
 }
 
 const botUser: FakeUser = { id: 'U0TANDEMBOT', name: 'tandem', realName: 'Tandem', email: 'tandem@bots.invalid', tz: 'UTC', isBot: true };
@@ -106,8 +115,11 @@ export class FakeSlack {
   private clock = 1_700_000_000;
   private sequence = 0;
 
+  private readonly scopes: Set<string> | undefined;
+
   constructor(options: FakeSlackOptions) {
     this.origin = options.origin;
+    this.scopes = options.scopes ? new Set(options.scopes) : undefined;
     this.botToken = options.botToken ?? 'xoxb-sandbox-token';
     this.teamId = options.teamId ?? 'T0SANDBOX';
   }
@@ -203,10 +215,20 @@ export class FakeSlack {
   handle(method: string, args: Json, authorization: string | undefined): WebApiAnswer {
     this.calls.push({ method, args });
     const injected = this.takeFailure(method);
-    if (injected) return injected;
+    if (injected && !('delayMs' in injected.failure)) return injected.answer;
+    const delayMs = injected && 'delayMs' in injected.failure ? injected.failure.delayMs : undefined;
+    const answer = this.answer(method, args, authorization);
+    return delayMs ? { ...answer, delayMs } : answer;
+  }
+
+  private answer(method: string, args: Json, authorization: string | undefined): WebApiAnswer {
     if (authorization !== `Bearer ${this.botToken}` && args.token !== this.botToken) return this.error('invalid_auth');
     const handler = this.methods[method];
     if (!handler) return this.error('unknown_method');
+    const needed = this.scopeNeeded(method, args);
+    if (needed && this.scopes && !this.scopes.has(needed)) {
+      return this.error('missing_scope', { needed, provided: [...this.scopes].join(',') });
+    }
     try {
       return ok(handler(args));
     } catch (error) {
@@ -403,6 +425,41 @@ export class FakeSlack {
 
   // ---- internals -------------------------------------------------------------------
 
+  /** The bot scope Slack requires for this call, when it requires one. */
+  private scopeNeeded(method: string, args: Json): string | undefined {
+    const channel = this.channels.get(String(args.channel ?? ''));
+    const privateChannel = channel?.isPrivate ?? (args.is_private === true || args.is_private === 'true');
+    switch (method) {
+      case 'conversations.create':
+      case 'conversations.invite':
+        return privateChannel ? 'groups:write' : 'channels:manage';
+      case 'conversations.info':
+      case 'conversations.members':
+        return privateChannel ? 'groups:read' : 'channels:read';
+      case 'conversations.join':
+        return 'channels:join';
+      case 'chat.postMessage':
+        if (channel && !channel.isPrivate && !channel.members.has(this.botUserId) && this.scopes && !this.scopes.has('chat:write.public')) {
+          return 'chat:write.public';
+        }
+        return 'chat:write';
+      case 'chat.postEphemeral':
+      case 'chat.update':
+        return 'chat:write';
+      case 'pins.add':
+        return 'pins:write';
+      case 'users.info':
+        return 'users:read';
+      case 'users.lookupByEmail':
+        return 'users:read.email';
+      case 'files.getUploadURLExternal':
+      case 'files.completeUploadExternal':
+        return 'files:write';
+      default:
+        return undefined;
+    }
+  }
+
   post(channel: string, message: { text: string; blocks?: Json[]; threadTs?: string; user?: string }): FakeMessage {
     const posted: FakeMessage = {
       channel,
@@ -425,7 +482,7 @@ export class FakeSlack {
     if (index >= 0) list.splice(index, 1);
   }
 
-  private takeFailure(method: string): WebApiAnswer | undefined {
+  private takeFailure(method: string): { failure: InjectedFailure; answer: WebApiAnswer } | undefined {
     const index = this.failures.findIndex((entry) => entry.method === method);
     if (index < 0) return undefined;
     const entry = this.failures[index]!;
@@ -433,10 +490,14 @@ export class FakeSlack {
     if (entry.remaining <= 0) this.failures.splice(index, 1);
     const { failure } = entry;
     if ('rateLimitedFor' in failure) {
-      return { status: 429, headers: { 'retry-after': String(failure.rateLimitedFor) }, body: { ok: false, error: 'ratelimited' } };
+      return {
+        failure,
+        answer: { status: 429, headers: { 'retry-after': String(failure.rateLimitedFor) }, body: { ok: false, error: 'ratelimited' } },
+      };
     }
-    if ('httpStatus' in failure) return { status: failure.httpStatus, headers: {}, body: { ok: false, error: 'fatal_error' } };
-    return this.error(failure.error, failure.extra);
+    if ('httpStatus' in failure) return { failure, answer: { status: failure.httpStatus, headers: {}, body: { ok: false, error: 'fatal_error' } } };
+    if ('delayMs' in failure) return { failure, answer: ok({}) };
+    return { failure, answer: this.error(failure.error, failure.extra) };
   }
 
   private error(code: string, extra: Json = {}): WebApiAnswer {

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './support/harness';
+
+interface Manifest {
+  display_information: { name: string; description: string; long_description: string };
+  features: { slash_commands: Array<{ command: string; url: string; description: string; should_escape: boolean }> };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean };
+}
+
+const manifest = parse(readFileSync('manifests/slack-app.yaml', 'utf8')) as Manifest;
+const requestUrl = 'https://tandem.example.com/slack/events';
+
+describe('Slack app manifest', () => {
+  let t: Harness;
+  beforeAll(async () => {
+    t = await startHarness({ workspace: (slack) => slack.addUser({ id: 'U0ALICE', name: 'alice' }) });
+  });
+  afterAll(() => t.stop());
+
+  it('sends every command and interaction to the one request URL, with escaped mentions', () => {
+    expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: requestUrl });
+    for (const command of manifest.features.slash_commands) {
+      expect(command.url).toBe(requestUrl);
+      expect(command.should_escape).toBe(true);
+    }
+  });
+
+  it('declares exactly the commands Tandem answers', async () => {
+    const declared = manifest.features.slash_commands.map((command) => command.command).sort();
+    expect(declared).toEqual(['/incident']);
+    for (const command of declared) {
+      const answer = await t.simulator.command('U0ALICE', 'C0GENERAL', command, 'help');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ text: expect.stringContaining(command) });
+    }
+  });
+
+  it('fits Slack’s limits for app details', () => {
+    const { name, description, long_description: long } = manifest.display_information;
+    expect(name.length).toBeLessThanOrEqual(35);
+    expect(description.length).toBeLessThanOrEqual(140);
+    expect(long.length).toBeGreaterThanOrEqual(175);
+    expect(long.length).toBeLessThanOrEqual(4000);
+  });
+});
