@@ -10,6 +10,8 @@ import { incidentRoutes } from './incidents/api';
 import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
 import * as incidentsSlack from './incidents/slack';
 import type { Logger } from './log';
+import { pruneExpiredRecords } from './jobs/housekeeping';
+import { Scheduler } from './jobs/scheduler';
 import { createSlackApp } from './slack/app';
 import { OutboxWorker } from './slack/outbox';
 import { type Clock, systemClock } from './time';
@@ -80,9 +82,18 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       ready: () => database.ping(),
       logger,
     });
+    const scheduler = new Scheduler(
+      [
+        // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.
+        { name: 'housekeeping', cron: '17 * * * *', timeZone: config.timeZone, run: () => pruneExpiredRecords(db, clock) },
+      ],
+      logger,
+    );
+
     const port = await listen(server, config.port);
     await slack.start();
     outbox.start();
+    scheduler.start();
     logger.info(
       { port, mode: config.slack.appToken ? 'socket' : 'http', database: database.kind, services: Object.keys(catalog.services).length },
       'tandem is serving',
@@ -103,6 +114,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
         shutdown.abort();
         await closeServer(server);
         await slack.stop();
+        await scheduler.stop();
         await background.idle();
         await outbox.stop();
         if (ownsDatabase) await database.close();

@@ -10,6 +10,7 @@ import {
   fields,
   header,
   modal,
+  type ModalView,
   option,
   section,
   selectInput,
@@ -128,23 +129,24 @@ export function summaryMessage(incident: IncidentRow): Message {
 /** The line posted in the swarm channel for a change. */
 export function channelNote(incident: IncidentRow, change: IncidentChange, actor: string): Message {
   const who = actorMention(actor);
+  const key = `*${incidentKey(incident.number)}*`;
   switch (change.kind) {
     case 'declared':
-      return { text: `${who} declared ${incidentKey(incident.number)}. The summary above is kept current.` };
+      return { text: `${who} declared ${key}. The summary above is kept current.` };
     case 'severity':
-      return { text: `${change.to < change.from ? '🔺' : '🔻'} ${who} changed severity ${severityLabel(change.from)} → *${severityLabel(change.to)}*` };
+      return { text: `${change.to < change.from ? '🔺' : '🔻'} ${key}: ${who} changed severity ${severityLabel(change.from)} → *${severityLabel(change.to)}*` };
     case 'status':
       return {
-        text: `🔁 ${who} changed status to *${statusLabels[change.to]}*${change.note ? `: ${toMrkdwn(change.note)}` : ''}`,
+        text: `🔁 ${key}: ${who} changed status to *${statusLabels[change.to]}*${change.note ? `: ${toMrkdwn(change.note)}` : ''}`,
       };
     case 'commander':
-      return { text: `🧭 ${who} made <@${change.to}> incident commander` };
+      return { text: `🧭 ${key}: ${who} made <@${change.to}> incident commander` };
     case 'update':
-      return { text: `📣 *Update* from ${who}\n${toMrkdwn(change.text)}` };
+      return { text: `📣 ${key} update from ${who}\n${toMrkdwn(change.text)}` };
     case 'resolved':
       return resolutionMessage(incident, change, who);
     case 'follow_up':
-      return { text: `📝 ${who} opened follow-up *${problemKey(change.problemNumber)}*: ${toMrkdwn(change.title)}` };
+      return { text: `📝 ${key}: ${who} opened follow-up *${problemKey(change.problemNumber)}*: ${toMrkdwn(change.title)}` };
   }
 }
 
@@ -195,17 +197,22 @@ export function announcement(incident: IncidentRow, change: IncidentChange, acto
  */
 export function customerNotice(incident: IncidentRow, change: IncidentChange): Message | undefined {
   const affected = `*${incident.service ?? 'our service'}*`;
+  const text = customerSentence(affected, change);
+  return text ? { text: `${text} _(Reference ${incidentKey(incident.number)})_` } : undefined;
+}
+
+function customerSentence(affected: string, change: IncidentChange): string | undefined {
   switch (change.kind) {
     case 'declared':
-      return { text: `⚠️ We are investigating an issue affecting ${affected}. We will post updates here.` };
+      return `⚠️ We are investigating an issue affecting ${affected}. We will post updates here.`;
     case 'status':
-      if (change.to === 'identified') return { text: `🔎 We have identified the cause of the issue affecting ${affected} and are working on a fix.` };
-      if (change.to === 'monitoring') return { text: `👀 A fix for the issue affecting ${affected} is in place and we are monitoring it.` };
+      if (change.to === 'identified') return `🔎 We have identified the cause of the issue affecting ${affected} and are working on a fix.`;
+      if (change.to === 'monitoring') return `👀 A fix for the issue affecting ${affected} is in place and we are monitoring it.`;
       return undefined;
     case 'update':
-      return { text: `Update on the issue affecting ${affected}: ${toMrkdwn(change.text)}` };
+      return `Update on the issue affecting ${affected}: ${toMrkdwn(change.text)}`;
     case 'resolved':
-      return { text: `✅ The issue affecting ${affected} is resolved. Thank you for your patience.` };
+      return `✅ The issue affecting ${affected} is resolved. Thank you for your patience.`;
     default:
       return undefined;
   }
@@ -231,7 +238,7 @@ export function declaredReply(incident: IncidentRow, report: SetupReport): Messa
   return { text: lines.join('\n'), blocks };
 }
 
-export function declareModal(catalog: Catalog, defaults: { service?: string; title?: string } = {}): ReturnType<typeof modal> {
+export function declareModal(catalog: Catalog, defaults: { service?: string; title?: string } = {}): ModalView {
   const services = serviceNames(catalog);
   const blocks: Block[] = [
     textInput(fieldIds.title, 'Title', {
@@ -239,12 +246,10 @@ export function declareModal(catalog: Catalog, defaults: { service?: string; tit
       initial: defaults.title,
       placeholder: 'What is broken, for whom?',
     }),
-    selectInput(
-      fieldIds.severity,
-      'Severity',
-      severities.map((severity) => option(severityDescriptions[severity], String(severity))),
-      { optional: true, hint: 'Leave empty for the service’s default (SEV3 without one).' },
-    ),
+    selectInput(fieldIds.severity, 'Severity', severityChoices, {
+      optional: true,
+      hint: 'Leave empty for the service’s default (SEV3 without one).',
+    }),
   ];
   if (services.length > 0) {
     blocks.push(
@@ -269,92 +274,74 @@ const severityDescriptions: Record<Severity, string> = {
   4: 'SEV4 · low, cosmetic or internal',
 };
 
-export const incidentMetadataFields = { incidentId: 'incidentId' } as const;
+const severityChoices = severities.map((severity) => option(severityDescriptions[severity], String(severity)));
 
-export function statusModal(incident: IncidentRow): ReturnType<typeof modal> {
+/** A modal about one incident: its name on top, the incident id in private_metadata. */
+function incidentModal(
+  incident: IncidentRow,
+  callbackId: string,
+  title: string,
+  submit: string,
+  inputs: Block[],
+  intro = '',
+): ModalView {
+  return modal(callbackId, title, [section(`${reference(incident)}${intro ? `\n${intro}` : ''}`), ...inputs], submit, {
+    incidentId: incident.id,
+  });
+}
+
+export function statusModal(incident: IncidentRow): ModalView {
   const choices = incidentStatuses.filter((status) => status !== 'resolved').map((status) => option(statusLabels[status], status));
-  return modal(
-    incidentViewIds.status,
-    'Update status',
-    [
-      section(reference(incident)),
-      selectInput(fieldIds.status, 'Status', choices, { initial: incident.status }),
-      textInput(fieldIds.note, 'What changed?', { multiline: true, optional: true, maxLength: 3000 }),
-    ],
-    'Update',
-    { incidentId: incident.id },
-  );
+  return incidentModal(incident, incidentViewIds.status, 'Update status', 'Update', [
+    selectInput(fieldIds.status, 'Status', choices, { initial: incident.status }),
+    textInput(fieldIds.note, 'What changed?', { multiline: true, optional: true, maxLength: 3000 }),
+  ]);
 }
 
-export function severityModal(incident: IncidentRow): ReturnType<typeof modal> {
-  return modal(
-    incidentViewIds.severity,
-    'Change severity',
-    [
-      section(reference(incident)),
-      selectInput(
-        fieldIds.severity,
-        'Severity',
-        severities.map((severity) => option(severityDescriptions[severity], String(severity))),
-        { initial: String(incident.severity) },
-      ),
-    ],
-    'Change',
-    { incidentId: incident.id },
-  );
+export function severityModal(incident: IncidentRow): ModalView {
+  return incidentModal(incident, incidentViewIds.severity, 'Change severity', 'Change', [
+    selectInput(fieldIds.severity, 'Severity', severityChoices, { initial: String(incident.severity) }),
+  ]);
 }
 
-export function commanderModal(incident: IncidentRow): ReturnType<typeof modal> {
-  return modal(
-    incidentViewIds.commander,
-    'Assign commander',
-    [section(reference(incident)), userInput(fieldIds.commander, 'Incident commander', { initial: incident.commander ?? undefined })],
-    'Assign',
-    { incidentId: incident.id },
-  );
+export function commanderModal(incident: IncidentRow): ModalView {
+  return incidentModal(incident, incidentViewIds.commander, 'Assign commander', 'Assign', [
+    userInput(fieldIds.commander, 'Incident commander', { initial: incident.commander ?? undefined }),
+  ]);
 }
 
-export function updateModal(incident: IncidentRow): ReturnType<typeof modal> {
-  return modal(
+export function updateModal(incident: IncidentRow): ModalView {
+  return incidentModal(
+    incident,
     incidentViewIds.update,
     'Post update',
-    [
-      section(`${reference(incident)}\nStakeholders and, for customer-facing services, customers see this update.`),
-      textInput(fieldIds.text, 'Update', { multiline: true, maxLength: 3000 }),
-    ],
     'Post',
-    { incidentId: incident.id },
+    [textInput(fieldIds.text, 'Update', { multiline: true, maxLength: 3000 })],
+    'Stakeholders and, for customer-facing services, customers see this update.',
   );
 }
 
-export function resolveModal(incident: IncidentRow): ReturnType<typeof modal> {
-  return modal(
-    incidentViewIds.resolve,
-    'Resolve incident',
-    [
-      section(reference(incident)),
-      textInput(fieldIds.summary, 'Resolution summary', {
-        multiline: true,
-        maxLength: 3000,
-        placeholder: 'What restored service? What is left to do?',
-      }),
-    ],
-    'Resolve',
-    { incidentId: incident.id },
-  );
+export function resolveModal(incident: IncidentRow): ModalView {
+  return incidentModal(incident, incidentViewIds.resolve, 'Resolve incident', 'Resolve', [
+    textInput(fieldIds.summary, 'Resolution summary', {
+      multiline: true,
+      maxLength: 3000,
+      placeholder: 'What restored service? What is left to do?',
+    }),
+  ]);
 }
 
-export function followUpModal(incident: IncidentRow): ReturnType<typeof modal> {
-  return modal(
+export function followUpModal(incident: IncidentRow): ModalView {
+  return incidentModal(
+    incident,
     incidentViewIds.followUp,
     'Create follow-up',
+    'Create',
     [
-      section(`${reference(incident)}\nA problem record captures the underlying cause so the fix gets planned.`),
       textInput(fieldIds.title, 'Title', { initial: `Follow-up: ${toPlainText(incident.title)}`.slice(0, maxTitleLength), maxLength: maxTitleLength }),
       textInput(fieldIds.description, 'What should change?', { multiline: true, optional: true, maxLength: 3000 }),
     ],
-    'Create',
-    { incidentId: incident.id },
+    'A problem record captures the underlying cause so the fix gets planned.',
   );
 }
 

@@ -77,18 +77,27 @@ interface InputOptions {
   hint?: string;
 }
 
-export function textInput(
-  blockId: string,
-  label: string,
-  options: InputOptions & { multiline?: boolean; initial?: string; maxLength?: number; placeholder?: string } = {},
-): types.InputBlock {
+/** An input block; every input's element uses the action_id `value`, so state reads by block_id alone. */
+function input(blockId: string, label: string, element: types.InputBlock['element'], options: InputOptions): types.InputBlock {
   return {
     type: 'input',
     block_id: blockId,
     label: plain(label, 2000),
     optional: options.optional ?? false,
     ...(options.hint ? { hint: plain(options.hint, 2000) } : {}),
-    element: {
+    element,
+  };
+}
+
+export function textInput(
+  blockId: string,
+  label: string,
+  options: InputOptions & { multiline?: boolean; initial?: string; maxLength?: number; placeholder?: string } = {},
+): types.InputBlock {
+  return input(
+    blockId,
+    label,
+    {
       type: 'plain_text_input',
       action_id: 'value',
       multiline: options.multiline ?? false,
@@ -96,7 +105,8 @@ export function textInput(
       ...(options.maxLength ? { max_length: options.maxLength } : {}),
       ...(options.placeholder ? { placeholder: plain(options.placeholder, 150) } : {}),
     },
-  };
+    options,
+  );
 }
 
 export function selectInput(
@@ -106,42 +116,28 @@ export function selectInput(
   options: InputOptions & { initial?: string } = {},
 ): types.InputBlock {
   const initial = choices.find((choice) => choice.value === options.initial);
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label, 2000),
-    optional: options.optional ?? false,
-    ...(options.hint ? { hint: plain(options.hint, 2000) } : {}),
-    element: {
-      type: 'static_select',
-      action_id: 'value',
-      options: choices.slice(0, 100),
-      ...(initial ? { initial_option: initial } : {}),
-    },
-  };
+  return input(
+    blockId,
+    label,
+    { type: 'static_select', action_id: 'value', options: choices.slice(0, 100), ...(initial ? { initial_option: initial } : {}) },
+    options,
+  );
 }
 
 export function userInput(blockId: string, label: string, options: InputOptions & { initial?: string } = {}): types.InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label, 2000),
-    optional: options.optional ?? false,
-    element: { type: 'users_select', action_id: 'value', ...(options.initial ? { initial_user: options.initial } : {}) },
-  };
+  return input(
+    blockId,
+    label,
+    { type: 'users_select', action_id: 'value', ...(options.initial ? { initial_user: options.initial } : {}) },
+    options,
+  );
 }
 
 export function checkboxInput(blockId: string, label: string, choice: Option, checked = false): types.InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label, 2000),
-    optional: true,
-    element: {
-      type: 'checkboxes',
-      action_id: 'value',
-      options: [choice],
-      ...(checked ? { initial_options: [choice] } : {}),
-    },
-  };
+  return input(
+    blockId,
+    label,
+    { type: 'checkboxes', action_id: 'value', options: [choice], ...(checked ? { initial_options: [choice] } : {}) },
+    { optional: true },
+  );
 }

@@ -1,4 +1,3 @@
-import { lt } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
 import { slackDeliveries } from '../db/schema';
@@ -36,9 +35,4 @@ export async function claimDelivery(db: Database, clock: Clock, key: string): Pr
     .onConflictDoNothing()
     .returning({ key: slackDeliveries.key });
   return rows.length > 0;
-}
-
-/** Slack retries within minutes; a day of keys is far more than enough. */
-export async function forgetOldDeliveries(db: Database, clock: Clock): Promise<void> {
-  await db.delete(slackDeliveries).where(lt(slackDeliveries.receivedAt, new Date(clock.now().getTime() - 86_400_000)));
 }

@@ -52,7 +52,7 @@ describe('declaring an incident', () => {
     const [announcement] = t.slack.messagesIn('C0INCIDENTS');
     expect(announcement!.text).toContain(`SEV2 declared: *INC-1 Checkout returns 500s* <#${channel!.id}> (payments) by <@${alice}>`);
     expect(t.slack.messagesIn('C0ACME').map((m) => m.text)).toEqual([
-      '⚠️ We are investigating an issue affecting *payments*. We will post updates here.',
+      '⚠️ We are investigating an issue affecting *payments*. We will post updates here. _(Reference INC-1)_',
     ]);
     expect(t.slack.ephemeralsFor(alice).at(-1)!.text).toContain(`Declared *INC-1*: join <#${channel!.id}> to swarm.`);
 

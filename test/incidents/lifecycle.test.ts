@@ -58,7 +58,7 @@ describe('working an incident', () => {
   it('changes severity, status, commander and posts updates from subcommands', async () => {
     await command('sev 1');
     expect((await incident()).severity).toBe(1);
-    expect(lastPost(channel).text).toBe(`🔺 <@${alice}> changed severity SEV3 → *SEV1*`);
+    expect(lastPost(channel).text).toBe(`🔺 *INC-1*: <@${alice}> changed severity SEV3 → *SEV1*`);
     expect(lastPost('C0INCIDENTS').text).toContain('severity SEV3 → *SEV1*');
     expect(summary().text).toContain('(SEV1, Investigating)');
 
@@ -71,7 +71,7 @@ describe('working an incident', () => {
     expect(summary().blocks!.some((block) => JSON.stringify(block).includes(`<@${bob}>`))).toBe(true);
 
     await command('update Rolled back to v41 & watching <!channel>');
-    expect(lastPost(channel).text).toBe(`📣 *Update* from <@${alice}>\nRolled back to v41 &amp; watching &lt;!channel&gt;`);
+    expect(lastPost(channel).text).toBe(`📣 *INC-1* update from <@${alice}>\nRolled back to v41 &amp; watching &lt;!channel&gt;`);
     expect(lastPost('C0ACME').text).toContain('Rolled back to v41');
 
     expect((await events()).map((event) => [event.kind, event.actor, event.text])).toEqual([
@@ -91,7 +91,7 @@ describe('working an incident', () => {
     expect(resolved.resolvedAt!.getTime() - resolved.declaredAt.getTime()).toBe(25 * 60_000);
     expect(lastPost(channel).text).toBe(`✅ <@${alice}> resolved INC-1 after 25m`);
     expect(lastPost('C0INCIDENTS').text).toContain('resolved after 25m: Rolled back the bad deploy');
-    expect(lastPost('C0ACME').text).toBe('✅ The issue affecting *payments* is resolved. Thank you for your patience.');
+    expect(lastPost('C0ACME').text).toBe('✅ The issue affecting *payments* is resolved. Thank you for your patience. _(Reference INC-1)_');
     const buttons = JSON.stringify(summary().blocks);
     expect(buttons).toContain('incident.follow_up');
     expect(buttons).not.toContain('incident.resolve');
@@ -103,7 +103,7 @@ describe('working an incident', () => {
     await t.idle();
     const [problem] = await t.database.handle.db.select().from(problems);
     expect(problem).toMatchObject({ number: 1, incidentId, title: 'Add a canary for checkout deploys', createdBy: bob });
-    expect(lastPost(channel).text).toBe(`📝 <@${bob}> opened follow-up *PRB-1*: Add a canary for checkout deploys`);
+    expect(lastPost(channel).text).toBe(`📝 *INC-1*: <@${bob}> opened follow-up *PRB-1*: Add a canary for checkout deploys`);
   });
 
   it('refuses changes to a resolved incident, politely', async () => {
@@ -135,7 +135,7 @@ describe('working an incident', () => {
     await t.simulator.submit(bob, view!.id, { status: 'monitoring', note: 'Error rate back to baseline' });
     await t.idle();
     expect((await incident()).status).toBe('monitoring');
-    expect(lastPost(channel).text).toBe(`🔁 <@${bob}> changed status to *Monitoring*: Error rate back to baseline`);
+    expect(lastPost(channel).text).toBe(`🔁 *INC-1*: <@${bob}> changed status to *Monitoring*: Error rate back to baseline`);
 
     await click(bob, summary(), 'incident.severity');
     [view] = t.slack.openViews(bob);

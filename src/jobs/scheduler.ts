@@ -1,0 +1,49 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../log';
+
+/** One recurring job. Jobs that must run once per period across instances claim it in the database themselves. */
+export interface Schedule {
+  name: string;
+  cron: string;
+  timeZone: string;
+  run: () => Promise<void>;
+}
+
+/** Ticks every schedule with node-cron; a tick never overlaps the previous one of the same job. */
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly schedules: Schedule[],
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.tasks = this.schedules.map((schedule) =>
+      cron.schedule(schedule.cron, () => this.tick(schedule), {
+        name: schedule.name,
+        timezone: schedule.timeZone,
+        noOverlap: true,
+        suppressMissedWarning: true,
+      }),
+    );
+  }
+
+  /** Stops ticking and waits for jobs already running. */
+  async stop(): Promise<void> {
+    await Promise.all(this.tasks.map((task) => task.destroy()));
+    this.tasks = [];
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async tick(schedule: Schedule): Promise<void> {
+    const run = schedule.run().catch((error) => this.logger.error({ err: error, job: schedule.name }, 'scheduled job failed'));
+    this.running.add(run);
+    try {
+      await run;
+    } finally {
+      this.running.delete(run);
+    }
+  }
+}
