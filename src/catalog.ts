@@ -24,6 +24,38 @@ const severity = z
   .min(1, 'must be a severity from 1 (highest) to 4')
   .max(4, 'must be a severity from 1 (highest) to 4');
 
+const fraction = z
+  .number({ error: 'must be a fraction from 0 to 1, such as 0.9 for 90%' })
+  .min(0, 'must be a fraction from 0 to 1, such as 0.9 for 90%')
+  .max(1, 'must be a fraction from 0 to 1, such as 0.9 for 90%');
+const wholeNumber = (min: number) => z.number().int(`must be a whole number`).min(min, `must be at least ${min}`);
+
+/** How standard changes are pre-approved; every key has a default. */
+const policySchema = z
+  .strictObject({
+    budget: z
+      .strictObject({
+        initial: wholeNumber(0).optional(),
+        min: wholeNumber(0).optional(),
+        max: wholeNumber(0).optional(),
+        step: wholeNumber(0).optional(),
+      })
+      .optional(),
+    success_threshold: fraction.optional(),
+    lookback_sprints: wholeNumber(1).optional(),
+    attribution_hours: wholeNumber(1).optional(),
+  })
+  .optional();
+
+const defaultPolicy = {
+  budget: { initial: 10, min: 2, max: 40, step: 2 },
+  success_threshold: 0.9,
+  lookback_sprints: 3,
+  attribution_hours: 48,
+};
+
+export type ChangePolicy = typeof defaultPolicy;
+
 const serviceSchema = z.strictObject({
   description: z.string().optional(),
   owners: z.array(userId).default([]),
@@ -33,8 +65,10 @@ const serviceSchema = z.strictObject({
       groups: z.array(name).default([]),
       users: z.array(userId).default([]),
       quorum: z.number().int().min(1, 'must be at least 1').default(1),
+      remind_after_hours: z.number().positive('must be more than 0').default(4),
+      expire_after_days: z.number().positive('must be more than 0').default(7),
     })
-    .default({ groups: [], users: [], quorum: 1 }),
+    .default({ groups: [], users: [], quorum: 1, remind_after_hours: 4, expire_after_days: 7 }),
   channels: z
     .strictObject({
       incidents: channelId.optional(),
@@ -43,6 +77,7 @@ const serviceSchema = z.strictObject({
     })
     .default({ customers: [] }),
   default_severity: severity.default(3),
+  policy: policySchema,
 });
 
 const freezeSchema = z
@@ -62,6 +97,15 @@ const catalogSchema = z
     services: z.record(name, serviceSchema).default({}),
     groups: z.record(name, z.array(userId)).default({}),
     freeze: z.array(freezeSchema).default([]),
+    /** Defaults for every service's `policy`. */
+    policy: policySchema,
+    /** The sprint cadence change budgets follow when no sprint is recorded. */
+    sprints: z
+      .strictObject({
+        length_days: wholeNumber(1).default(14),
+        starts_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)').default('2026-01-05'),
+      })
+      .default({ length_days: 14, starts_on: '2026-01-05' }),
   })
   .superRefine((catalog, ctx) => {
     for (const [serviceName, service] of Object.entries(catalog.services)) {
@@ -74,6 +118,14 @@ const catalogSchema = z
           });
         }
       });
+    }
+    for (const [serviceName, service] of Object.entries(catalog.services)) {
+      const budget = { ...defaultPolicy.budget, ...catalog.policy?.budget, ...service.policy?.budget };
+      if (budget.min > budget.max) {
+        ctx.addIssue({ code: 'custom', path: ['services', serviceName, 'policy', 'budget'], message: 'min must not be above max' });
+      } else if (budget.initial < budget.min || budget.initial > budget.max) {
+        ctx.addIssue({ code: 'custom', path: ['services', serviceName, 'policy', 'budget', 'initial'], message: `must be between min (${budget.min}) and max (${budget.max})` });
+      }
     }
     catalog.freeze.forEach((window, index) => {
       window.services.forEach((service, serviceIndex) => {
@@ -140,6 +192,23 @@ export function serviceNames(catalog: Catalog): string[] {
 export function approversOf(catalog: Catalog, service: ServiceConfig): Set<string> {
   const members = service.approvers.groups.flatMap((group) => catalog.groups[group] ?? []);
   return new Set([...members, ...service.approvers.users]);
+}
+
+/** A service's standard-change policy: its own keys over the catalog's defaults over Tandem's. */
+export function policyOf(catalog: Catalog, service: ServiceConfig): ChangePolicy {
+  return {
+    budget: { ...defaultPolicy.budget, ...catalog.policy?.budget, ...service.policy?.budget },
+    success_threshold: service.policy?.success_threshold ?? catalog.policy?.success_threshold ?? defaultPolicy.success_threshold,
+    lookback_sprints: service.policy?.lookback_sprints ?? catalog.policy?.lookback_sprints ?? defaultPolicy.lookback_sprints,
+    attribution_hours: service.policy?.attribution_hours ?? catalog.policy?.attribution_hours ?? defaultPolicy.attribution_hours,
+  };
+}
+
+/** The service whose incidents or approvals channel this is, if any. */
+export function serviceOfChannel(catalog: Catalog, channelId: string): string | undefined {
+  return Object.entries(catalog.services).find(
+    ([, service]) => service.channels.incidents === channelId || service.channels.approvals === channelId,
+  )?.[0];
 }
 
 /** The people pulled into an incident swarm for a service: on-call first, then owners. */

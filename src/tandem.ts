@@ -6,6 +6,10 @@ import type { Catalog } from './catalog';
 import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { closeServer, createHttpServer, listen } from './http/server';
+import { changeRoutes } from './changes/api';
+import { DecisionFeed } from './changes/decisions';
+import { type ChangeDeps, changeTopics, expireStaleChanges, rememberApprovalMessage, remindApprovers } from './changes/service';
+import * as changesSlack from './changes/slack';
 import { incidentRoutes } from './incidents/api';
 import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
 import * as incidentsSlack from './incidents/slack';
@@ -61,10 +65,22 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       timeZone: config.timeZone,
       botUserId: slack.botUserId,
     };
+    const decisions = new DecisionFeed(database);
+    await decisions.start();
+    const changes: ChangeDeps = { db, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
+
     incidentsSlack.register(slack.app, incidents);
+    changesSlack.register(slack.app, changes);
     outbox.on(noticeTopic, {
       failed: async (row, error) => {
         if (row.ref && row.channel) await recordUndeliveredNotice(incidents, row.ref, row.channel, error);
+      },
+    });
+    outbox.on(changeTopics.approvalRequest, {
+      sent: async (row, response) => {
+        if (row.ref && typeof response.channel === 'string' && typeof response.ts === 'string') {
+          await rememberApprovalMessage(changes, row.ref, response.channel, response.ts);
+        }
       },
     });
 
@@ -72,7 +88,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const server = createHttpServer({
       slack: slack.requestListener,
       api: createApiHandler({
-        routes: [...incidentRoutes(incidents)],
+        routes: [...incidentRoutes(incidents), ...changeRoutes(changes)],
         tokens: new TokenVerifier(db, clock),
         db,
         clock,
@@ -86,6 +102,10 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       [
         // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.
         { name: 'housekeeping', cron: '17 * * * *', timeZone: config.timeZone, run: () => pruneExpiredRecords(db, clock) },
+        // Approvers of long-pending changes are nudged once per their service's interval.
+        { name: 'change-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: async () => void (await remindApprovers(changes)) },
+        // Undecided changes are cancelled after their service's expiry.
+        { name: 'change-expiry', cron: '7,37 * * * *', timeZone: config.timeZone, run: async () => void (await expireStaleChanges(changes)) },
       ],
       logger,
     );
@@ -117,6 +137,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
         await scheduler.stop();
         await background.idle();
         await outbox.stop();
+        await decisions.stop();
         if (ownsDatabase) await database.close();
       },
     };

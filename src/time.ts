@@ -15,8 +15,8 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-/** The calendar date of `at` in `timeZone`, as YYYYMMDD. */
-export function compactDate(at: Date, timeZone: string): string {
+/** The calendar date of `at` in `timeZone`, as YYYY-MM-DD. */
+export function localDate(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
@@ -24,7 +24,43 @@ export function compactDate(at: Date, timeZone: string): string {
     day: '2-digit',
   }).formatToParts(at);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}${part('month')}${part('day')}`;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/** The calendar date of `at` in `timeZone`, as YYYYMMDD. */
+export const compactDate = (at: Date, timeZone: string) => localDate(at, timeZone).replaceAll('-', '');
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `at`, in milliseconds. */
+function zoneOffsetMs(at: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(at);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wallClock = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return wallClock - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant a calendar day (YYYY-MM-DD) begins in `timeZone`, DST included. */
+export function startOfLocalDay(date: string, timeZone: string): Date {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const midnightAsUtc = Date.UTC(year, month - 1, day);
+  let instant = midnightAsUtc - zoneOffsetMs(new Date(midnightAsUtc), timeZone);
+  // Near a DST change the offset at the guess differs from the offset at the answer.
+  instant = midnightAsUtc - zoneOffsetMs(new Date(instant), timeZone);
+  return new Date(instant);
+}
+
+/** YYYY-MM-DD plus `days` calendar days. */
+export function addDays(date: string, days: number): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
 /** "2h 5m", "45s", "3d 4h": the two largest units, for durations shown to people. */

@@ -30,7 +30,7 @@ describe('Slack app manifest', () => {
 
   it('declares exactly the commands Tandem answers', async () => {
     const declared = manifest.features.slash_commands.map((command) => command.command).sort();
-    expect(declared).toEqual(['/incident']);
+    expect(declared).toEqual(['/change', '/incident']);
     for (const command of declared) {
       const answer = await t.simulator.command('U0ALICE', 'C0GENERAL', command, 'help');
       expect(answer.status).toBe(200);

@@ -22,6 +22,8 @@ export interface DatabaseHandle {
   /** True when the database answers `select 1` within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   migrate(): Promise<void>;
+  /** Calls `onNotify` for each NOTIFY on `channel`, from any instance; resolves to a function that stops listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ function openPostgres(url: string): DatabaseHandle {
         await single.end({ timeout: 5 });
       }
     },
+    async listen(channel, onNotify) {
+      // postgres.js keeps one dedicated connection for LISTEN and re-subscribes after reconnecting.
+      const subscription = await client.listen(channel, onNotify);
+      return () => subscription.unlisten();
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -72,6 +79,10 @@ async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
       kind: 'embedded',
       ping: (timeoutMs) => answers(db, timeoutMs),
       migrate: () => migratePglite(db, { migrationsFolder }),
+      async listen(channel, onNotify) {
+        const stop = await client.listen(channel, onNotify);
+        return () => stop();
+      },
       async close() {
         await client.close();
         releaseLock();

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { IncidentEventRow, IncidentRow } from '../db/schema';
-import { notFound } from '../errors';
+import { findChangeByReference } from '../changes/service';
+import { invalid, notFound } from '../errors';
 import { incidentKey, maxTitleLength, parseSeverity, severityLabel, timeToRestoreSeconds } from './model';
 import { declareIncident, findIncidentByReference, type IncidentDeps, openSwarm } from './service';
 import { listTimeline } from './store';
@@ -16,6 +17,7 @@ const declareBody = z.strictObject({
     .optional(),
   description: z.string().max(3000, 'must be at most 3000 characters').optional(),
   dedup_key: z.string().min(1).max(255, 'must be at most 255 characters').optional(),
+  change_id: z.string().min(1).optional(),
 });
 
 export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
@@ -26,7 +28,14 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
       scopes: ['incidents:write'],
       async handle({ body, token }) {
         const input = parseBody(declareBody, body);
+        const cause = input.change_id ? await findChangeByReference(deps.db, input.change_id) : undefined;
+        if (input.change_id && !cause) {
+          throw invalid('validation_failed', `change_id: there is no change ${input.change_id}.`, [
+            { field: 'change_id', message: `no change ${input.change_id}` },
+          ]);
+        }
         const { incident, created } = await declareIncident(deps, {
+          causedByChangeId: cause?.id,
           title: input.title,
           service: input.service,
           severity: input.severity,
@@ -72,6 +81,7 @@ export function incidentResource(incident: IncidentRow, timeline?: IncidentEvent
     private: incident.private,
     dedup_key: incident.dedupKey,
     channel: incident.channelId ? { id: incident.channelId, name: incident.channelName } : null,
+    caused_by_change_id: incident.causedByChangeId,
     ...(timeline
       ? {
           timeline: timeline.map((event) => ({

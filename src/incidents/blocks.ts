@@ -42,6 +42,7 @@ export const incidentActionIds = {
   resolve: 'incident.resolve',
   followUp: 'incident.follow_up',
   retrySetup: 'incident.retry_setup',
+  linkCause: 'incident.link_cause',
 } as const;
 
 export const incidentViewIds = {
@@ -52,6 +53,7 @@ export const incidentViewIds = {
   update: 'incident.update',
   resolve: 'incident.resolve',
   followUp: 'incident.follow_up',
+  linkCause: 'incident.link_cause',
 } as const;
 
 /** Block IDs of modal inputs, shared by the view and the submission handler. */
@@ -66,6 +68,7 @@ export const fieldIds = {
   commander: 'commander',
   text: 'text',
   summary: 'summary',
+  change: 'change',
 } as const;
 
 export interface Message {
@@ -116,6 +119,7 @@ export function summaryMessage(incident: IncidentRow): Message {
         button(incidentActionIds.severity, 'Change severity', value),
         button(incidentActionIds.commander, 'Assign commander', value),
         button(incidentActionIds.update, 'Post update', value),
+        button(incidentActionIds.linkCause, 'Link cause', value),
         button(incidentActionIds.resolve, 'Resolve', value, 'danger'),
       ]),
     );
@@ -147,6 +151,8 @@ export function channelNote(incident: IncidentRow, change: IncidentChange, actor
       return resolutionMessage(incident, change, who);
     case 'follow_up':
       return { text: `📝 ${key}: ${who} opened follow-up *${problemKey(change.problemNumber)}*: ${toMrkdwn(change.title)}` };
+    case 'caused_by':
+      return { text: `🔗 ${key}: ${who} linked the cause, *CHG-${change.changeNumber}* ${toMrkdwn(change.changeTitle)}. It now counts as a failed change.` };
   }
 }
 
@@ -188,6 +194,8 @@ export function announcement(incident: IncidentRow, change: IncidentChange, acto
       };
     case 'follow_up':
       return undefined;
+    case 'caused_by':
+      return { text: `${subject}: caused by *CHG-${change.changeNumber}* ${toMrkdwn(change.changeTitle)} (${who})` };
   }
 }
 
@@ -345,6 +353,18 @@ export function followUpModal(incident: IncidentRow): ModalView {
   );
 }
 
+/** Picks the change that caused the incident among the service's recent ones. */
+export function linkCauseModal(incident: IncidentRow, candidates: Array<{ number: number; title: string; status: string }>): ModalView {
+  return incidentModal(incident, incidentViewIds.linkCause, 'Link cause', 'Link', [
+    selectInput(
+      fieldIds.change,
+      'Change that caused it',
+      candidates.map((change) => option(`CHG-${change.number} · ${toPlainText(change.title)} (${change.status})`, String(change.number))),
+      { hint: 'The change will count as failed in the change success rate.' },
+    ),
+  ]);
+}
+
 export function problemCreatedReply(problem: ProblemRow, incident: IncidentRow): Message {
   return { text: `📝 Created *${problemKey(problem.number)}* for ${incidentKey(incident.number)}: ${toMrkdwn(problem.title)}` };
 }
@@ -360,5 +380,6 @@ export function helpText(): string {
     '• `/incident commander @person` (or `me`): assign the incident commander',
     '• `/incident update <text>`: post an update to stakeholders',
     '• `/incident resolve [summary]`: resolve and record time to restore',
+    '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
   ].join('\n');
 }

@@ -78,6 +78,7 @@ export type IncidentCommand =
   | { kind: 'commander'; user: string | 'me' }
   | { kind: 'update'; text: string }
   | { kind: 'resolve'; summary?: string }
+  | { kind: 'link'; change: number }
   | { kind: 'invalid'; message: string };
 
 const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
@@ -121,6 +122,13 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         : { kind: 'invalid', message: '`/incident update` needs the update text, for example `/incident update Rolled back to v41, error rate falling`.' };
     case 'resolve':
       return argument ? { kind: 'resolve', summary: argument } : { kind: 'resolve' };
+    case 'link':
+    case 'caused-by': {
+      const change = rest.length === 1 ? /^(?:chg-)?(\d{1,9})$/i.exec(rest[0]!)?.[1] : undefined;
+      return change
+        ? { kind: 'link', change: Number(change) }
+        : invalidSubcommand('`/incident link` takes the change that caused the incident, for example `/incident link CHG-42`.', text);
+    }
     default:
       return parseDeclaration(text);
   }
@@ -173,7 +181,8 @@ export type IncidentChange =
   | { kind: 'commander'; from: string | null; to: string }
   | { kind: 'update'; text: string }
   | { kind: 'resolved'; summary?: string; timeToRestoreSeconds: number }
-  | { kind: 'follow_up'; problemNumber: number; title: string };
+  | { kind: 'follow_up'; problemNumber: number; title: string }
+  | { kind: 'caused_by'; changeNumber: number; changeTitle: string };
 
 export const problemKey = (number: number) => `PRB-${number}`;
 
@@ -194,5 +203,7 @@ export function describeChange(change: IncidentChange): string {
       return `Resolved after ${change.timeToRestoreSeconds}s${change.summary ? `: ${change.summary}` : ''}`;
     case 'follow_up':
       return `Follow-up ${problemKey(change.problemNumber)}: ${change.title}`;
+    case 'caused_by':
+      return `Caused by CHG-${change.changeNumber} (${change.changeTitle}), which now counts as failed`;
   }
 }

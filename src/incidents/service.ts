@@ -3,6 +3,8 @@ import type { BackgroundWork } from '../background';
 import { type Catalog, findService, respondersOf, type ServiceConfig, serviceNames } from '../catalog';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
+import { attributeIncident } from '../changes/service';
+import { lockChange } from '../changes/store';
 import { conflict, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
@@ -60,6 +62,8 @@ export interface DeclareInput {
   /** The Slack delivery or API request; a repeat returns the incident it declared. */
   requestKey?: string;
   dedupKey?: string;
+  /** The change that caused it, when known at declaration (alerting tied to a deploy). */
+  causedByChangeId?: string;
 }
 
 export async function declareIncident(
@@ -102,17 +106,51 @@ export async function declareIncident(
       if (raced) return { incident: raced, created: false };
       throw conflict('incident_conflict', 'The incident could not be recorded; please try again.');
     }
-    const change: IncidentChange = { kind: 'declared' };
     await store.appendEvent(tx, {
       incidentId: incident.id,
       at: now,
       actor: input.actor,
-      kind: change.kind,
+      kind: 'declared',
       text: `Declared ${severityLabel(severity)}: ${title}`,
       data: { severity, service: input.service ?? null, private: incident.private },
     });
-    return { incident, created: true };
+    if (!input.causedByChangeId) return { incident, created: true };
+    return { incident: await attachCause(tx, deps, incident, input.causedByChangeId, input.actor, now), created: true };
   });
+}
+
+/** Records the change that caused an incident, which then counts as failed. */
+export async function linkCause(deps: IncidentDeps, incidentId: string, changeId: string, actor: string): Promise<IncidentRow> {
+  const updated = await deps.db.transaction(async (tx) => {
+    const incident = await store.lockIncident(tx, incidentId);
+    if (!incident) throw notFound('incident_not_found', 'That incident no longer exists.');
+    if (incident.causedByChangeId === changeId) {
+      throw conflict('unchanged', `${incidentKey(incident.number)} is already linked to that change.`);
+    }
+    return attachCause(tx, deps, incident, changeId, actor, deps.clock.now());
+  });
+  deps.outbox.kick();
+  deps.background.run(() => refreshSummary(deps, updated.id));
+  return updated;
+}
+
+async function attachCause(tx: Database, deps: IncidentDeps, incident: IncidentRow, changeId: string, actor: string, now: Date): Promise<IncidentRow> {
+  const cause = await lockChange(tx, changeId);
+  if (!cause) throw notFound('change_not_found', 'That change does not exist.');
+  await attributeIncident(tx, deps, cause, incidentKey(incident.number), actor);
+  const linked = await store.updateIncident(tx, incident.id, { causedByChangeId: cause.id, updatedAt: now });
+  const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
+  const event = await store.appendEvent(tx, {
+    incidentId: incident.id,
+    at: now,
+    actor,
+    kind: change.kind,
+    text: describeChange(change),
+    data: { change: cause.id, key: `CHG-${cause.number}` },
+  });
+  const service = linked.service ? findService(deps.catalog, linked.service) : undefined;
+  await enqueue(tx, deps.clock, noticesFor(linked, service, change, actor, `event-${event.id}`, true));
+  return linked;
 }
 
 /**

@@ -8,7 +8,8 @@ import type {
   SlackViewMiddlewareArgs,
 } from '@slack/bolt';
 import { z } from 'zod';
-import type { Catalog } from '../catalog';
+import { findChangeByNumber, listRecentChanges } from '../changes/store';
+import { serviceOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
 import type { ModalView } from '../slack/blocks';
 import { ephemeral, messageForError } from '../slack/replies';
@@ -23,6 +24,7 @@ import {
   helpText,
   incidentActionIds,
   incidentViewIds,
+  linkCauseModal,
   problemCreatedReply,
   resolveModal,
   severityModal,
@@ -37,6 +39,7 @@ import {
   createFollowUp,
   declareIncident,
   type IncidentDeps,
+  linkCause,
   openSwarm,
   postUpdate,
   resolveIncident,
@@ -63,6 +66,7 @@ export function register(app: App, deps: IncidentDeps): void {
     app.action<BlockAction>(actionId, (args) => openIncidentModal(deps, args, view, needsOpenIncident));
   }
   app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
+  app.action<BlockAction>(incidentActionIds.linkCause, (args) => onLinkCause(deps, args));
 
   app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
   app.view(incidentViewIds.status, (args) =>
@@ -98,6 +102,15 @@ export function register(app: App, deps: IncidentDeps): void {
       const summary = state.text(fieldIds.summary);
       if (!summary) return 'Say what restored service.';
       return resolveIncident(deps, incidentId, user, summary);
+    }),
+  );
+  app.view(incidentViewIds.linkCause, (args) =>
+    submitChange(deps, args, fieldIds.change, async (state, incidentId, user) => {
+      const number = Number(state.selected(fieldIds.change));
+      const change = Number.isInteger(number) ? await findChangeByNumber(deps.db, number) : undefined;
+      if (!change) return 'Choose the change that caused it.';
+      await linkCause(deps, incidentId, change.id, user);
+      return undefined;
     }),
   );
   app.view(incidentViewIds.followUp, (args) =>
@@ -185,6 +198,15 @@ async function runInIncidentChannel(
       case 'resolve':
         await resolveIncident(deps, incident.id, user, parsed.summary);
         break;
+      case 'link': {
+        const change = await findChangeByNumber(deps.db, parsed.change);
+        if (!change) {
+          await respond(ephemeral(`There is no CHG-${parsed.change}. \`/change list\` shows open changes.`));
+          return;
+        }
+        await linkCause(deps, incident.id, change.id, user);
+        break;
+      }
     }
   } catch (error) {
     await respond(ephemeral(messageForError(error, deps.logger)));
@@ -231,6 +253,20 @@ async function openIncidentModal(
     return;
   }
   await client.views.open({ trigger_id: payload.data.trigger_id, view: view(incident) });
+}
+
+async function onLinkCause(deps: IncidentDeps, { ack, body, respond, client }: ActionArgs) {
+  await ack();
+  const payload = actionPayload.safeParse(body);
+  if (!payload.success) return;
+  const incident = await store.findIncidentById(deps.db, payload.data.actions[0]!.value);
+  if (!incident) return void (await respond(ephemeral('That incident no longer exists.')));
+  const candidates = await listRecentChanges(deps.db, incident.service, 25);
+  if (candidates.length === 0) {
+    const scope = incident.service ? `of ${incident.service} ` : '';
+    return void (await respond(ephemeral(`There are no approved or deployed changes ${scope}to link. Use \`/incident link CHG-n\` for another one.`)));
+  }
+  await client.views.open({ trigger_id: payload.data.trigger_id, view: linkCauseModal(incident, candidates) });
 }
 
 async function onRetrySetup(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
@@ -305,11 +341,4 @@ async function submitChange(
   } catch (error) {
     await ack({ response_action: 'errors', errors: { [fieldId]: messageForError(error, deps.logger) } });
   }
-}
-
-/** The service whose incidents or approvals channel this is, as the default for a declaration. */
-function serviceOfChannel(catalog: Catalog, channelId: string): string | undefined {
-  return Object.entries(catalog.services).find(
-    ([, service]) => service.channels.incidents === channelId || service.channels.approvals === channelId,
-  )?.[0];
 }

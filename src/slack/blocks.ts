@@ -141,3 +141,16 @@ export function checkboxInput(blockId: string, label: string, choice: Option, ch
     { optional: true },
   );
 }
+
+export function dateTimeInput(blockId: string, label: string, options: InputOptions & { initial?: Date } = {}): types.InputBlock {
+  return input(
+    blockId,
+    label,
+    {
+      type: 'datetimepicker',
+      action_id: 'value',
+      ...(options.initial ? { initial_date_time: Math.floor(options.initial.getTime() / 1000) } : {}),
+    },
+    options,
+  );
+}

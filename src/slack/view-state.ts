@@ -8,6 +8,7 @@ const elementState = z.object({
   selected_options: z.array(z.object({ value: z.string() })).nullish(),
   selected_user: z.string().nullish(),
   selected_date: z.string().nullish(),
+  selected_date_time: z.number().nullish(),
   selected_conversation: z.string().nullish(),
 });
 
@@ -25,6 +26,8 @@ export interface ViewState {
   selected(blockId: string): string | undefined;
   user(blockId: string): string | undefined;
   checked(blockId: string): string[];
+  /** A datetimepicker's choice. */
+  instant(blockId: string): Date | undefined;
   metadata<T extends z.ZodType>(schema: T): z.infer<T> | undefined;
 }
 
@@ -37,6 +40,10 @@ export function readViewState(view: unknown): ViewState {
     selected: (blockId) => element(blockId)?.selected_option?.value ?? undefined,
     user: (blockId) => element(blockId)?.selected_user ?? undefined,
     checked: (blockId) => element(blockId)?.selected_options?.map((option) => option.value) ?? [],
+    instant: (blockId) => {
+      const seconds = element(blockId)?.selected_date_time;
+      return typeof seconds === 'number' ? new Date(seconds * 1000) : undefined;
+    },
     metadata(schema) {
       try {
         const result = schema.safeParse(JSON.parse(parsed.private_metadata ?? ''));

@@ -47,7 +47,7 @@ describe('declaring an incident', () => {
     expect(summary!.pinned).toBe(true);
     expect(summary!.text).toBe('INC-1 · Checkout returns 500s (SEV2, Investigating)');
     const buttons = (summary!.blocks!.at(-1) as { elements: Array<{ action_id: string }> }).elements.map((e) => e.action_id);
-    expect(buttons).toEqual(['incident.status', 'incident.severity', 'incident.commander', 'incident.update', 'incident.resolve']);
+    expect(buttons).toEqual(['incident.status', 'incident.severity', 'incident.commander', 'incident.update', 'incident.link_cause', 'incident.resolve']);
 
     const [announcement] = t.slack.messagesIn('C0INCIDENTS');
     expect(announcement!.text).toContain(`SEV2 declared: *INC-1 Checkout returns 500s* <#${channel!.id}> (payments) by <@${alice}>`);

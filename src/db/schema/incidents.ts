@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { changes } from './changes';
 import { timestamptz } from './columns';
 
 export const incidentStatus = pgEnum('incident_status', ['investigating', 'identified', 'monitoring', 'resolved']);
@@ -39,6 +40,8 @@ export const incidents = pgTable(
     declaredAt: timestamptz().notNull(),
     resolvedAt: timestamptz(),
     resolution: text(),
+    /** The change that caused it; linking marks that change failed. */
+    causedByChangeId: uuid().references(() => changes.id),
     updatedAt: timestamptz().notNull(),
   },
   (table) => [
@@ -47,6 +50,7 @@ export const incidents = pgTable(
     uniqueIndex('incidents_open_dedup_key_key').on(table.dedupKey).where(sql`${table.status} <> 'resolved'`),
     uniqueIndex('incidents_channel_id_key').on(table.channelId),
     index('incidents_service_declared_at_idx').on(table.service, table.declaredAt),
+    index('incidents_caused_by_change_id_idx').on(table.causedByChangeId),
   ],
 );
 

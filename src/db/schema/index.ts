@@ -1,3 +1,4 @@
 export * from './api';
+export * from './changes';
 export * from './incidents';
 export * from './slack';

@@ -14,7 +14,7 @@ export interface SubmitResult extends Delivery {
   errors?: Record<string, string>;
 }
 
-/** A value for a modal input: text, a selected option's value, a user ID, or several checkbox values. */
+/** A value for a modal input: text, a selected option's value, a user ID, an ISO date-time, or several checkbox values. */
 export type InputValue = string | string[] | undefined;
 
 /**
@@ -240,6 +240,8 @@ function elementState(element: Json, value: InputValue): Json {
       return { type, selected_options: (Array.isArray(value) ? value : value ? [value] : []).map(option) };
     case 'datepicker':
       return { type, selected_date: typeof value === 'string' ? value : null };
+    case 'datetimepicker':
+      return { type, selected_date_time: typeof value === 'string' ? Math.floor(Date.parse(value) / 1000) : null };
     default:
       return { type, value: value ?? null };
   }

@@ -1,0 +1,229 @@
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { parseBody } from '../api/errors';
+import type { ApiRoute } from '../api/router';
+import type { ChangeRow, DeploymentRow } from '../db/schema';
+import { invalid, notFound } from '../errors';
+import { slackErrorCode } from '../slack/errors';
+import { isSlackUserId } from '../slack/text';
+import { changeKey, changeRisks, changeTypes, isDecided, maxTitleLength } from './model';
+import { type ChangeDeps, findChangeByReference, recordDeployment, requestChange } from './service';
+import { findChangeById } from './store';
+
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, such as 2026-11-23T09:00:00Z' }).transform((value) => new Date(value));
+
+const changeBody = z.strictObject({
+  service: z.string({ error: 'is required' }).min(1, 'is required'),
+  title: z.string({ error: 'is required' }).trim().min(1, 'is required').max(maxTitleLength, `must be at most ${maxTitleLength} characters`),
+  type: z.enum(changeTypes, { error: 'must be standard, normal or emergency' }),
+  environment: z.string({ error: 'is required (for example production)' }).min(1, 'is required (for example production)').transform((value) => value.toLowerCase()),
+  risk: z.enum(changeRisks, { error: 'must be low, medium or high' }).optional(),
+  ref: z.string().max(255).optional(),
+  commit_sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash').optional(),
+  description: z.string().max(3000, 'must be at most 3000 characters').optional(),
+  justification: z.string().max(3000, 'must be at most 3000 characters').optional(),
+  rollback_plan: z.string().max(3000, 'must be at most 3000 characters').optional(),
+  planned_start: isoDateTime.optional(),
+  planned_end: isoDateTime.optional(),
+  requested_by: z.string().min(1).optional(),
+});
+
+const deploymentBody = z.strictObject({
+  service: z.string({ error: 'is required' }).min(1, 'is required'),
+  environment: z.string({ error: 'is required (for example production)' }).min(1).transform((value) => value.toLowerCase()),
+  status: z.enum(['success', 'failure'], { error: 'must be success or failure' }),
+  commit_sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash').optional(),
+  change_id: z.string().min(1).optional(),
+  started_at: isoDateTime.optional(),
+  finished_at: isoDateTime.optional(),
+  committed_at: isoDateTime.optional(),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+});
+
+const waitQuery = z.coerce
+  .number({ error: 'must be a whole number of seconds from 0 to 60' })
+  .int('must be a whole number of seconds from 0 to 60')
+  .min(0, 'must be a whole number of seconds from 0 to 60')
+  .max(60, 'must be a whole number of seconds from 0 to 60');
+
+/** How often a waiting request re-reads the change, in case a wake-up was lost with a dropped connection. */
+const recheckMs = 15_000;
+
+export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
+  return [
+    {
+      method: 'POST',
+      path: '/changes',
+      scopes: ['changes:write'],
+      async handle({ body, token }) {
+        const input = parseBody(changeBody, body);
+        const requestedBy = input.requested_by ? await resolveRequester(deps.slack, input.requested_by) : `api:${token.name}`;
+        const { change } = await requestChange(deps, {
+          service: input.service,
+          title: input.title,
+          type: input.type,
+          risk: input.risk,
+          environment: input.environment,
+          ref: input.ref,
+          commitSha: input.commit_sha,
+          description: input.description,
+          justification: input.justification,
+          rollbackPlan: input.rollback_plan,
+          plannedStart: input.planned_start,
+          plannedEnd: input.planned_end,
+          requestedBy,
+        });
+        return { status: 201, body: changeResource(change) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/changes/:id',
+      scopes: ['read', 'changes:write'],
+      async handle({ params, query, signal }) {
+        const wait = query.has('wait') ? parseWait(query.get('wait')) : 0;
+        const change = await findChangeByReference(deps.db, params.id ?? '');
+        if (!change) throw notFound('change_not_found', `There is no change ${params.id}.`);
+        const current = wait > 0 ? await waitForDecision(deps, change, wait * 1000, signal) : change;
+        return { status: 200, body: changeResource(current) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/deployments',
+      scopes: ['deployments:write'],
+      async handle({ body, token }) {
+        const input = parseBody(deploymentBody, body);
+        const change = input.change_id ? await findChangeByReference(deps.db, input.change_id) : undefined;
+        if (input.change_id && !change) throw notFound('change_not_found', `There is no change ${input.change_id}.`);
+        const { deployment, change: updated } = await recordDeployment(deps, {
+          service: input.service,
+          environment: input.environment,
+          status: input.status,
+          commitSha: input.commit_sha,
+          changeId: change?.id,
+          startedAt: input.started_at,
+          finishedAt: input.finished_at,
+          committedAt: input.committed_at,
+          url: input.url,
+          reportedBy: `api:${token.name}`,
+        });
+        return { status: 201, body: deploymentResource(deployment, updated) };
+      },
+    },
+  ];
+}
+
+function parseWait(value: string | null): number {
+  const result = waitQuery.safeParse(value);
+  if (!result.success) throw invalid('validation_failed', `wait ${result.error.issues[0]?.message}.`, [{ field: 'wait', message: result.error.issues[0]?.message }]);
+  return result.data;
+}
+
+/**
+ * Holds the request until the change is decided, the wait is over or the client
+ * leaves. It subscribes before each read, so a decision in between wakes it, and
+ * holds no database connection while it waits.
+ */
+async function waitForDecision(deps: ChangeDeps, change: ChangeRow, waitMs: number, signal: AbortSignal): Promise<ChangeRow> {
+  const deadline = Date.now() + waitMs;
+  let current = change;
+  while (!isDecided(current.status) && !signal.aborted) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const wake = deps.decisions.subscribe(current.id, Math.min(remaining, recheckMs), signal);
+    current = (await findChangeById(deps.db, current.id)) ?? current;
+    if (isDecided(current.status)) {
+      wake.cancel();
+      break;
+    }
+    await wake.decided;
+    current = (await findChangeById(deps.db, current.id)) ?? current;
+  }
+  return current;
+}
+
+/** `requested_by` is a Slack user ID, or an e-mail address Slack knows. */
+async function resolveRequester(slack: WebClient, requestedBy: string): Promise<string> {
+  const lookup = isSlackUserId(requestedBy)
+    ? slack.users.info({ user: requestedBy })
+    : /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(requestedBy)
+      ? slack.users.lookupByEmail({ email: requestedBy })
+      : undefined;
+  if (!lookup) {
+    throw invalid('validation_failed', 'requested_by must be a Slack user ID (U…) or an e-mail address.', [
+      { field: 'requested_by', message: 'must be a Slack user ID (U…) or an e-mail address' },
+    ]);
+  }
+  try {
+    const { user } = await lookup;
+    if (!user?.id) throw new Error('no user in the answer');
+    return user.id;
+  } catch (error) {
+    const code = slackErrorCode(error);
+    const unknown = code === 'users_not_found' || code === 'user_not_found';
+    throw invalid(
+      'validation_failed',
+      unknown ? `requested_by: Slack has no user ${requestedBy}.` : `requested_by could not be checked with Slack (${code}).`,
+      [{ field: 'requested_by', message: unknown ? `no Slack user ${requestedBy}` : `could not be checked (${code})` }],
+    );
+  }
+}
+
+export function changeResource(change: ChangeRow) {
+  const decided = change.decidedAt !== null && change.decidedBy !== null;
+  return {
+    id: change.id,
+    number: change.number,
+    key: changeKey(change.number),
+    service: change.service,
+    title: change.title,
+    type: change.type,
+    risk: change.risk,
+    environment: change.environment,
+    status: change.status,
+    ref: change.ref,
+    commit_sha: change.commitSha,
+    description: change.description,
+    rollback_plan: change.rollbackPlan,
+    justification: change.justification,
+    planned_start: change.plannedStart?.toISOString() ?? null,
+    planned_end: change.plannedEnd?.toISOString() ?? null,
+    requested_by: change.requestedBy,
+    requested_at: change.requestedAt.toISOString(),
+    sprint: change.sprint,
+    decision: decided
+      ? {
+          by: change.decidedBy!.join(', '),
+          at: change.decidedAt!.toISOString(),
+          reason: change.decisionReason,
+          ...(change.policy && change.decidedBy!.includes('policy') ? { policy: change.policy } : {}),
+        }
+      : null,
+    policy: change.policy,
+    review_required: change.reviewRequired,
+    deployed_at: change.deployedAt?.toISOString() ?? null,
+    failed_at: change.failedAt?.toISOString() ?? null,
+    failure_reason: change.failureReason,
+    updated_at: change.updatedAt.toISOString(),
+  };
+}
+
+export function deploymentResource(deployment: DeploymentRow, change?: ChangeRow) {
+  return {
+    id: deployment.id,
+    service: deployment.service,
+    environment: deployment.environment,
+    status: deployment.status,
+    commit_sha: deployment.commitSha,
+    change_id: deployment.changeId,
+    change: change ? { id: change.id, key: changeKey(change.number), status: change.status } : null,
+    started_at: deployment.startedAt?.toISOString() ?? null,
+    finished_at: deployment.finishedAt.toISOString(),
+    committed_at: deployment.committedAt?.toISOString() ?? null,
+    url: deployment.url,
+    reported_by: deployment.reportedBy,
+    created_at: deployment.createdAt.toISOString(),
+  };
+}
+

@@ -1,0 +1,137 @@
+import type { Catalog, FreezeWindow } from '../catalog';
+import { addDays, localDate, startOfLocalDay } from '../time';
+
+/** Pure rules of changes: keys, states, the command grammar, freeze windows and sprints. */
+
+export const changeTypes = ['standard', 'normal', 'emergency'] as const;
+export type ChangeType = (typeof changeTypes)[number];
+export const changeRisks = ['low', 'medium', 'high'] as const;
+export type ChangeRisk = (typeof changeRisks)[number];
+export type ChangeStatus = 'pending' | 'approved' | 'rejected' | 'cancelled' | 'deployed' | 'failed';
+
+export const changeKey = (number: number) => `CHG-${number}`;
+export const maxTitleLength = 150;
+export const defaultEnvironment = 'production';
+export const productionEnvironments = new Set(['production', 'prod']);
+
+/** Without a stated risk, the type implies one. */
+export const defaultRisk: Record<ChangeType, ChangeRisk> = { standard: 'low', normal: 'medium', emergency: 'high' };
+
+/** "CHG-42", "chg-42" or "42" → 42. */
+export function parseChangeNumber(reference: string): number | undefined {
+  const match = /^(?:chg-)?(\d{1,9})$/i.exec(reference.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+export const isDecided = (status: ChangeStatus) => status !== 'pending';
+export const isProduction = (environment: string) => productionEnvironments.has(environment.toLowerCase());
+
+/** Why a change in this state may not be deployed, or undefined when it may. */
+export function deployRefusal(status: ChangeStatus): string | undefined {
+  switch (status) {
+    case 'approved':
+    case 'deployed':
+      return undefined;
+    case 'pending':
+      return 'is still waiting for approval';
+    case 'rejected':
+      return 'was rejected';
+    case 'cancelled':
+      return 'was cancelled';
+    case 'failed':
+      return 'failed; request a new change for another attempt';
+  }
+}
+
+export type ChangeCommand =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'open_modal'; service?: string }
+  | { kind: 'cancel'; number: number }
+  | { kind: 'request'; service: string; title: string; type: ChangeType; risk?: ChangeRisk; environment?: string; ref?: string }
+  | { kind: 'invalid'; message: string };
+
+const usage = 'Request a change with `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`, or `/change` for a form.';
+
+export function parseChangeCommand(input: string): ChangeCommand {
+  const text = input.trim();
+  if (text === '') return { kind: 'open_modal' };
+  const words = text.split(/\s+/);
+  const first = words[0]!.toLowerCase();
+  if (first === 'help') return { kind: 'help' };
+  if (first === 'list' && words.length === 1) return { kind: 'list' };
+  if (first === 'cancel') {
+    const number = words.length === 2 ? parseChangeNumber(words[1]!) : undefined;
+    return number === undefined ? { kind: 'invalid', message: '`/change cancel` takes the change to cancel, for example `/change cancel CHG-42`.' } : { kind: 'cancel', number };
+  }
+  const service = first;
+  const options: Record<string, string> = {};
+  const titleWords: string[] = [];
+  for (const word of words.slice(1)) {
+    const option = /^(type|risk|env|environment|ref)=(.+)$/i.exec(word);
+    if (option) options[option[1]!.toLowerCase().replace('environment', 'env')] = option[2]!;
+    else titleWords.push(word);
+  }
+  const title = titleWords.join(' ');
+  if (!title) return { kind: 'open_modal', service };
+  if (title.length > maxTitleLength) {
+    return { kind: 'invalid', message: `That title is ${title.length} characters; keep it under ${maxTitleLength} and put the detail in the description.` };
+  }
+  const type = (options.type ?? 'normal').toLowerCase();
+  if (!(changeTypes as readonly string[]).includes(type)) {
+    return { kind: 'invalid', message: `\`type=${options.type}\` is not a change type: use standard, normal or emergency.\n${usage}` };
+  }
+  const risk = options.risk?.toLowerCase();
+  if (risk !== undefined && !(changeRisks as readonly string[]).includes(risk)) {
+    return { kind: 'invalid', message: `\`risk=${options.risk}\` is not a risk: use low, medium or high.\n${usage}` };
+  }
+  return {
+    kind: 'request',
+    service,
+    title,
+    type: type as ChangeType,
+    ...(risk ? { risk: risk as ChangeRisk } : {}),
+    ...(options.env ? { environment: options.env.toLowerCase() } : {}),
+    ...(options.ref ? { ref: options.ref } : {}),
+  };
+}
+
+/** The freeze window covering `at` for a service; dates are whole days in `timeZone`. */
+export function activeFreeze(catalog: Catalog, service: string, at: Date, timeZone: string): FreezeWindow | undefined {
+  return catalog.freeze.find((window) => {
+    if (!window.services.includes('*') && !window.services.includes(service)) return false;
+    const from = window.from.includes('T') ? new Date(window.from) : startOfLocalDay(window.from, timeZone);
+    const until = window.to.includes('T') ? new Date(window.to) : startOfLocalDay(addDays(window.to, 1), timeZone);
+    return at >= from && at < until;
+  });
+}
+
+export interface Sprint {
+  /** The sprint's first day, YYYY-MM-DD: its key. */
+  key: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** The fixed-length sprint containing `at`, counted from the catalog's `sprints.starts_on`. */
+export function sprintAt(cadence: Catalog['sprints'], at: Date, timeZone: string): Sprint {
+  const today = localDate(at, timeZone);
+  const daysSinceAnchor = Math.round((Date.parse(today) - Date.parse(cadence.starts_on)) / 86_400_000);
+  const index = Math.floor(daysSinceAnchor / cadence.length_days);
+  return sprintFrom(cadence, addDays(cadence.starts_on, index * cadence.length_days), timeZone);
+}
+
+/** The `count` sprints before `sprint`, newest first. */
+export function sprintsBefore(cadence: Catalog['sprints'], sprint: Sprint, count: number, timeZone: string): Sprint[] {
+  return Array.from({ length: count }, (_, index) =>
+    sprintFrom(cadence, addDays(sprint.key, -(index + 1) * cadence.length_days), timeZone),
+  );
+}
+
+function sprintFrom(cadence: Catalog['sprints'], firstDay: string, timeZone: string): Sprint {
+  return {
+    key: firstDay,
+    startsAt: startOfLocalDay(firstDay, timeZone),
+    endsAt: startOfLocalDay(addDays(firstDay, cadence.length_days), timeZone),
+  };
+}

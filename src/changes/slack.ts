@@ -1,0 +1,264 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  RespondFn,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+} from '@slack/bolt';
+import { z } from 'zod';
+import { approversOf, findService, serviceOfChannel } from '../catalog';
+import { isTandemError } from '../errors';
+import { ephemeral, messageForError } from '../slack/replies';
+import { fromCommandText } from '../slack/text';
+import { readViewState } from '../slack/view-state';
+import {
+  changeActionIds,
+  changeFieldIds,
+  changeList,
+  changeReference,
+  changeViewIds,
+  decisionLine,
+  helpText,
+  rejectModal,
+  requestModal,
+  voteCountedReply,
+} from './blocks';
+import { type ChangeRisk, type ChangeType, changeKey, changeRisks, changeTypes, parseChangeCommand, parseChangeNumber } from './model';
+import { cancelChange, type ChangeDeps, type ChangeRequest, markReviewed, recordVote, requestChange } from './service';
+import * as store from './store';
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+
+/** `/change`, the Approve and Reject buttons, and the change modals. */
+export function register(app: App, deps: ChangeDeps): void {
+  app.command('/change', (args) => onChangeCommand(deps, args));
+  app.action<BlockAction>(changeActionIds.approve, (args) => onApprove(deps, args));
+  app.action<BlockAction>(changeActionIds.reject, (args) => onReject(deps, args));
+  app.view(changeViewIds.request, (args) => onRequestSubmitted(deps, args));
+  app.view(changeViewIds.reject, (args) => onRejectSubmitted(deps, args));
+}
+
+async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client }: CommandArgs) {
+  const text = fromCommandText(command.text);
+  const [word, reference, ...rest] = text.trim().split(/\s+/);
+  if (word?.toLowerCase() === 'reviewed') {
+    await ack();
+    return withChange(deps, reference, rest.length === 0, respond, async (change) => {
+      await markReviewed(deps, change.id, command.user_id);
+      await respond(ephemeral(`${changeReference(change)}: review signed off.`));
+    });
+  }
+  const parsed = parseChangeCommand(text);
+  switch (parsed.kind) {
+    case 'help':
+      return ack({ response_type: 'ephemeral', text: helpText() });
+    case 'invalid':
+      return ack({ response_type: 'ephemeral', text: parsed.message });
+    case 'open_modal':
+      await ack();
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: requestModal(deps.catalog, { service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id) }),
+      });
+      return;
+    case 'list': {
+      await ack();
+      const open = await store.listOpenChanges(deps.db, 20);
+      const reviews = await store.listChangesAwaitingReview(deps.db, 20);
+      const reviewText = reviews.length
+        ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${reviews.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`
+        : '';
+      await respond(ephemeral(`${changeList(open)}${reviewText}`));
+      return;
+    }
+    case 'cancel':
+      await ack();
+      return withChange(deps, String(parsed.number), true, respond, async (change) => {
+        const cancelled = await cancelChange(deps, change.id, command.user_id);
+        await respond(ephemeral(`${changeReference(cancelled)}: ${decisionLine(cancelled)}`));
+      });
+    case 'request': {
+      await ack();
+      if (parsed.type === 'emergency') {
+        // An emergency needs its justification written down: ask for it in the form.
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: requestModal(deps.catalog, { service: parsed.service, title: parsed.title, type: 'emergency' }),
+        });
+        return;
+      }
+      try {
+        const { change } = await requestChange(deps, {
+          service: parsed.service,
+          title: parsed.title,
+          type: parsed.type,
+          risk: parsed.risk,
+          environment: parsed.environment,
+          ref: parsed.ref,
+          requestedBy: command.user_id,
+          requestKey: `slack:command:${command.trigger_id}`,
+          notifyRequester: false,
+        });
+        await respond(ephemeral(requestOutcome(deps, change)));
+      } catch (error) {
+        await respond(ephemeral(messageForError(error, deps.logger)));
+      }
+    }
+  }
+}
+
+/** What the requester is told right away. */
+function requestOutcome(deps: ChangeDeps, change: Awaited<ReturnType<typeof requestChange>>['change']): string {
+  const subject = changeReference(change);
+  const approvals = findService(deps.catalog, change.service)?.channels.approvals;
+  switch (change.status) {
+    case 'pending':
+      return `Requested ${subject}: waiting for approval ${approvals ? `in <#${approvals}>` : 'from its approvers (sent to them directly)'}.${change.policy ? `\n🧮 ${change.policy.summary}` : ''}`;
+    case 'approved':
+      return `${subject} is approved. 🧮 ${change.policy?.summary ?? ''}`.trim();
+    default:
+      return `${subject}: ${decisionLine(change)}`;
+  }
+}
+
+async function withChange(
+  deps: ChangeDeps,
+  reference: string | undefined,
+  wellFormed: boolean,
+  respond: RespondFn,
+  run: (change: NonNullable<Awaited<ReturnType<typeof store.findChangeByNumber>>>) => Promise<void>,
+) {
+  const number = reference && wellFormed ? parseChangeNumber(reference) : undefined;
+  if (number === undefined) {
+    await respond(ephemeral('Name the change, for example `CHG-42`.'));
+    return;
+  }
+  try {
+    const change = await store.findChangeByNumber(deps.db, number);
+    if (!change) {
+      await respond(ephemeral(`There is no ${changeKey(number)}.`));
+      return;
+    }
+    await run(change);
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+const votePayload = z.object({
+  trigger_id: z.string(),
+  user: z.object({ id: z.string() }),
+  actions: z.array(z.object({ value: z.uuid() })).min(1),
+});
+
+async function onApprove(deps: ChangeDeps, { ack, body, respond }: ActionArgs) {
+  await ack();
+  const payload = votePayload.safeParse(body);
+  if (!payload.success) return void (await respond(ephemeral('That button is out of date.')));
+  try {
+    const outcome = await recordVote(deps, { changeId: payload.data.actions[0]!.value, voter: payload.data.user.id, choice: 'approve' });
+    await respond(
+      ephemeral(
+        outcome.decided ? `You approved ${changeKey(outcome.change.number)}: it is now approved.` : voteCountedReply(outcome.change, outcome.progress),
+      ),
+    );
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+/** Checks the clicker may reject before asking for a reason, so nobody writes one in vain. */
+async function onReject(deps: ChangeDeps, { ack, body, respond, client }: ActionArgs) {
+  await ack();
+  const payload = votePayload.safeParse(body);
+  if (!payload.success) return void (await respond(ephemeral('That button is out of date.')));
+  const change = await store.findChangeById(deps.db, payload.data.actions[0]!.value);
+  if (!change) return void (await respond(ephemeral('That change no longer exists.')));
+  const voter = payload.data.user.id;
+  const service = findService(deps.catalog, change.service);
+  const refusal =
+    change.status !== 'pending'
+      ? `${changeKey(change.number)} is no longer waiting for approval (${change.status}), so nothing changed.`
+      : !service || !approversOf(deps.catalog, service).has(voter)
+        ? `Only ${change.service}'s approvers may vote on its changes.`
+        : voter === change.requestedBy
+          ? `You requested ${changeKey(change.number)}; to withdraw it, run \`/change cancel ${changeKey(change.number)}\`.`
+          : undefined;
+  if (refusal) return void (await respond(ephemeral(refusal)));
+  await client.views.open({ trigger_id: payload.data.trigger_id, view: rejectModal(change) });
+}
+
+async function onRejectSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {
+  const state = readViewState(view);
+  const metadata = state.metadata(z.object({ changeId: z.uuid() }));
+  const reason = state.text(changeFieldIds.reason);
+  if (!metadata || !reason) {
+    await ack({ response_action: 'errors', errors: { [changeFieldIds.reason]: metadata ? 'Say why you reject it.' : 'This form is out of date.' } });
+    return;
+  }
+  try {
+    await recordVote(deps, { changeId: metadata.changeId, voter: body.user.id, choice: 'reject', reason });
+    await ack();
+  } catch (error) {
+    await ack({ response_action: 'errors', errors: { [changeFieldIds.reason]: messageForError(error, deps.logger) } });
+  }
+}
+
+/** Which modal field a request error belongs on. */
+const fieldOfError: Record<string, string> = {
+  service: changeFieldIds.service,
+  title: changeFieldIds.title,
+  environment: changeFieldIds.environment,
+  justification: changeFieldIds.description,
+  planned_start: changeFieldIds.plannedStart,
+  planned_end: changeFieldIds.plannedEnd,
+};
+
+async function onRequestSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {
+  const state = readViewState(view);
+  const service = state.selected(changeFieldIds.service);
+  const title = state.text(changeFieldIds.title);
+  const type = state.selected(changeFieldIds.type) as ChangeType | undefined;
+  if (!service || !title || !type || !changeTypes.includes(type)) {
+    const errors: Record<string, string> = {};
+    if (!service) errors[changeFieldIds.service] = 'Choose the service to change.';
+    if (!title) errors[changeFieldIds.title] = 'Give the change a title.';
+    if (!type) errors[changeFieldIds.type] = 'Choose the type of change.';
+    await ack({ response_action: 'errors', errors });
+    return;
+  }
+  const risk = state.selected(changeFieldIds.risk);
+  const request: ChangeRequest = {
+    service,
+    title,
+    type,
+    risk: changeRisks.includes(risk as ChangeRisk) ? (risk as ChangeRisk) : undefined,
+    environment: state.text(changeFieldIds.environment)?.toLowerCase(),
+    description: state.text(changeFieldIds.description),
+    rollbackPlan: state.text(changeFieldIds.rollbackPlan),
+    plannedStart: state.instant(changeFieldIds.plannedStart),
+    plannedEnd: state.instant(changeFieldIds.plannedEnd),
+    requestedBy: body.user.id,
+    requestKey: `slack:view:${state.id}`,
+    notifyRequester: false,
+  };
+  let change;
+  try {
+    ({ change } = await requestChange(deps, request));
+  } catch (error) {
+    if (!isTandemError(error) || !Array.isArray(error.details)) throw error;
+    const errors: Record<string, string> = {};
+    for (const detail of error.details as Array<{ field: string; message: string }>) {
+      const field = fieldOfError[detail.field] ?? changeFieldIds.title;
+      errors[field] = `${detail.field.replace('_', ' ')} ${detail.message}`.replace(/^\w/, (letter) => letter.toUpperCase());
+    }
+    await ack({ response_action: 'errors', errors });
+    return;
+  }
+  await ack();
+  await deps.slack.chat.postMessage({ channel: body.user.id, text: requestOutcome(deps, change) });
+}
