@@ -153,7 +153,7 @@ function resolveTimeZone(tandemTimeZone: string | undefined, tz: string | undefi
 }
 
 /** Values never echoed back in an error message: they are secrets or may embed one. */
-const secretVariables = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DATABASE_URL']);
+const secretVariables = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DATABASE_URL', 'TANDEM_TOKEN']);
 
 function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const result = schema.safeParse(env);
@@ -164,4 +164,27 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
     return `${variable} ${issue.message}${got === undefined || got === '' ? '' : ` (got "${got}")`}`;
   });
   throw new ConfigError(problems.join('; '));
+}
+
+export interface GateConfig {
+  /** Where Tandem serves its REST API, without /api/v1. */
+  url: string;
+  token: string;
+}
+
+const gateEnv = z.object({
+  TANDEM_URL: z.preprocess(
+    blankIsUnset,
+    z.url({ protocol: /^https?$/, error: 'must be the http(s) URL where Tandem runs' }).default('http://localhost:3000'),
+  ),
+  TANDEM_TOKEN: z.preprocess(
+    blankIsUnset,
+    z.string({ error: 'is required: an API token with the changes:write scope (npm run tandem -- token create)' }),
+  ),
+});
+
+/** What the pipeline gate needs: where Tandem is and a token to ask it with. */
+export function loadGateConfig(env: Env): GateConfig {
+  const parsed = parseEnv(gateEnv, env);
+  return { url: parsed.TANDEM_URL.replace(/\/+$/, ''), token: parsed.TANDEM_TOKEN };
 }

@@ -37,6 +37,8 @@ export interface Tandem {
   background: BackgroundWork;
   /** Resolves when listener work, background work and due outbox messages are done. */
   idle(): Promise<void>;
+  /** Runs a scheduled job now. */
+  runJob(name: string): Promise<void>;
   /** Graceful stop: no new requests, in-flight work finished, database closed. */
   stop(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       database,
       outbox,
       background,
+      runJob: (name) => scheduler.runNow(name),
       async idle() {
         await background.idle();
         await outbox.drain();

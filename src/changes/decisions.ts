@@ -21,8 +21,10 @@ export class DecisionFeed {
   }
 
   async stop(): Promise<void> {
-    await this.stopListening?.();
+    const stop = this.stopListening;
     this.stopListening = undefined;
+    // The connection may already be gone (the database went away); there is nothing left to unsubscribe then.
+    await stop?.().catch(() => {});
   }
 
   /** Queues the wake-up for commit; call inside the transaction that decides. */

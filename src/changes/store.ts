@@ -118,7 +118,7 @@ export async function sprintOutcomes(db: Database, service: string, sprints: str
   const rows = await db
     .select({
       sprint: changes.sprint,
-      succeeded: sql<number>`count(*) filter (where ${changes.status} = 'deployed' and ${changes.deployedAt} <= ${settledBefore})::int`,
+      succeeded: sql<number>`count(*) filter (where ${changes.status} = 'deployed' and ${lte(changes.deployedAt, settledBefore)})::int`,
       failed: sql<number>`count(*) filter (where ${changes.status} = 'failed')::int`,
     })
     .from(changes)

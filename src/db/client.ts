@@ -84,7 +84,7 @@ async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
         return () => stop();
       },
       async close() {
-        await client.close();
+        if (!client.closed) await client.close();
         releaseLock();
       },
     };

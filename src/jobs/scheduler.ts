@@ -30,6 +30,13 @@ export class Scheduler {
     );
   }
 
+  /** Runs a job now, as its schedule would (operations and tests). */
+  async runNow(name: string): Promise<void> {
+    const schedule = this.schedules.find((candidate) => candidate.name === name);
+    if (!schedule) throw new Error(`there is no job named ${name}`);
+    await this.track(schedule.run());
+  }
+
   /** Stops ticking and waits for jobs already running. */
   async stop(): Promise<void> {
     await Promise.all(this.tasks.map((task) => task.destroy()));
@@ -38,7 +45,10 @@ export class Scheduler {
   }
 
   private async tick(schedule: Schedule): Promise<void> {
-    const run = schedule.run().catch((error) => this.logger.error({ err: error, job: schedule.name }, 'scheduled job failed'));
+    await this.track(schedule.run()).catch((error) => this.logger.error({ err: error, job: schedule.name }, 'scheduled job failed'));
+  }
+
+  private async track(run: Promise<void>): Promise<void> {
     this.running.add(run);
     try {
       await run;

@@ -56,6 +56,7 @@ export class SlackSimulator {
     user: string,
     source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string },
     actionId: string,
+    options: { deliveries?: number } = {},
   ): Promise<Delivery> {
     const blocks =
       'message' in source ? source.message.blocks : 'ephemeral' in source ? source.ephemeral.blocks : (this.slack.views.get(source.viewId)?.view.blocks as Json[] | undefined);
@@ -97,7 +98,13 @@ export class SlackSimulator {
         response_url: this.slack.responseUrlFor(targetInfo),
       };
     }
-    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const first = await this.send(body);
+    // Slack, or a proxy, delivering the same click again.
+    for (let retry = 1; retry < (options.deliveries ?? 1); retry += 1) {
+      await this.send(body, { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_timeout' });
+    }
+    return first;
   }
 
   /** Submits an open modal with values keyed by input block_id. */
