@@ -45,7 +45,7 @@ export interface ApiOptions {
 
 type CompiledRoute = ApiRoute & { matches: (path: string) => Record<string, string> | undefined };
 
-export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
 /** The /api/v1 request pipeline: route, authenticate, authorise, read JSON, run once, answer. */
 export function createApiHandler(options: ApiOptions): ApiHandler {
@@ -60,19 +60,15 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     };
   });
 
-  return async (req, res) => {
+  return async (req, res, url) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', requestId);
-    const url = new URL(req.url ?? '/', 'http://tandem.local');
     const path = url.pathname.slice(apiPrefix.length) || '/';
     try {
-      const candidates = routes
-        .map((route) => ({ route, params: route.matches(path) }))
-        .filter((candidate): candidate is { route: CompiledRoute; params: Record<string, string> } => !!candidate.params);
-      if (candidates.length === 0) throw new ApiError(404, 'not_found', `There is no ${url.pathname} in the Tandem API.`);
-      const found = candidates.find((candidate) => candidate.route.method === req.method);
-      if (!found) {
-        res.setHeader('allow', [...new Set(candidates.map((candidate) => candidate.route.method))].join(', '));
+      const found = findRoute(routes, req.method ?? 'GET', path);
+      if (!found) throw new ApiError(404, 'not_found', `There is no ${url.pathname} in the Tandem API.`);
+      if ('allowed' in found) {
+        res.setHeader('allow', found.allowed.join(', '));
         throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported on ${url.pathname}.`);
       }
       const token = await authenticate(req, options.tokens);
@@ -86,9 +82,19 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       }
       const rawBody = req.method === 'GET' ? '' : await readBody(req);
       const body = parseJson(rawBody);
-      const signal = requestSignal(req, res, options.shutdown);
-      const run = async (): Promise<StoredResponse> =>
-        found.route.handle({ params: found.params, query: url.searchParams, body, token, signal });
+      let signal: AbortSignal | undefined;
+      const request: ApiRequest = {
+        params: found.params,
+        query: url.searchParams,
+        body,
+        token,
+        // Built on first use: only long-polls need it, and the hot path should not pay for it.
+        get signal() {
+          signal ??= requestSignal(req, res, options.shutdown);
+          return signal;
+        },
+      };
+      const run = async (): Promise<StoredResponse> => found.route.handle(request);
       const idempotencyKey = headerValue(req, 'idempotency-key');
       if (idempotencyKey !== undefined && req.method === 'POST') {
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) {
@@ -119,6 +125,22 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       if (!res.headersSent) sendJson(res, envelope.status, envelope.body);
     }
   };
+}
+
+/** The route for this method and path, or the methods the path allows, or nothing. */
+function findRoute(
+  routes: CompiledRoute[],
+  method: string,
+  path: string,
+): { route: CompiledRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const params = route.matches(path);
+    if (!params) continue;
+    if (route.method === method) return { route, params };
+    if (!allowed.includes(route.method)) allowed.push(route.method);
+  }
+  return allowed.length > 0 ? { allowed } : undefined;
 }
 
 async function authenticate(req: IncomingMessage, tokens: TokenVerifier): Promise<ApiToken> {
@@ -156,13 +178,17 @@ function parseJson(raw: string): unknown {
   }
 }
 
+/** Aborted when the client leaves before the answer, or when the server shuts down. */
 function requestSignal(req: IncomingMessage, res: ServerResponse, shutdown: AbortSignal): AbortSignal {
-  const clientGone = new AbortController();
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (shutdown.aborted) abort();
+  shutdown.addEventListener('abort', abort, { once: true });
   res.on('close', () => {
-    if (!res.writableFinished) clientGone.abort();
+    shutdown.removeEventListener('abort', abort);
+    if (!res.writableFinished) abort();
   });
-  req.on('aborted', () => clientGone.abort());
-  return AbortSignal.any([clientGone.signal, shutdown]);
+  return controller.signal;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

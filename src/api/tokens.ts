@@ -88,7 +88,7 @@ export class TokenVerifier {
   }
 
   private async load(digest: string, now: number): Promise<ApiToken | undefined> {
-    const row = await this.db.query.apiTokens.findFirst({ where: eq(apiTokens.tokenHash, digest) });
+    const [row] = await this.db.select().from(apiTokens).where(eq(apiTokens.tokenHash, digest));
     const token =
       row && !row.revokedAt ? { id: row.id, name: row.name, scopes: row.scopes.filter(isApiScope) } : undefined;
     if (this.cache.size > 10_000) this.cache.clear();

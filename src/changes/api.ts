@@ -80,11 +80,12 @@ export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
       method: 'GET',
       path: '/changes/:id',
       scopes: ['read', 'changes:write'],
-      async handle({ params, query, signal }) {
+      async handle(request) {
+        const { params, query } = request;
         const wait = query.has('wait') ? parseWait(query.get('wait')) : 0;
         const change = await findChangeByReference(deps.db, params.id ?? '');
         if (!change) throw notFound('change_not_found', `There is no change ${params.id}.`);
-        const current = wait > 0 ? await waitForDecision(deps, change, wait * 1000, signal) : change;
+        const current = wait > 0 ? await waitForDecision(deps, change, wait * 1000, request.signal) : change;
         return { status: 200, body: changeResource(current) };
       },
     },

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { preparedPerDatabase } from '../db/prepared';
 import {
   type ChangeBudgetRow,
   type ChangeRow,
@@ -21,13 +22,20 @@ export async function insertChange(db: Database, values: NewChange): Promise<Cha
   return row;
 }
 
+const changeById = preparedPerDatabase((db) =>
+  db.select().from(changes).where(eq(changes.id, sql.placeholder('id'))).prepare('change_by_id'),
+);
+const changeByNumber = preparedPerDatabase((db) =>
+  db.select().from(changes).where(eq(changes.number, sql.placeholder('number'))).prepare('change_by_number'),
+);
+
 export async function findChangeById(db: Database, id: string): Promise<ChangeRow | undefined> {
-  const [row] = await db.select().from(changes).where(eq(changes.id, id));
+  const [row] = await changeById(db).execute({ id });
   return row;
 }
 
 export async function findChangeByNumber(db: Database, number: number): Promise<ChangeRow | undefined> {
-  const [row] = await db.select().from(changes).where(eq(changes.number, number));
+  const [row] = await changeByNumber(db).execute({ number });
   return row;
 }
 

@@ -17,7 +17,8 @@ export const slackEventsPath = '/slack/events';
 /** One HTTP server for Slack, the REST API and health checks. */
 export function createHttpServer(routes: HttpRoutes): Server {
   return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://tandem.local').pathname;
+    const url = new URL(req.url ?? '/', 'http://tandem.local');
+    const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === slackEventsPath) {
       if (!routes.slack) return sendJson(res, 404, notFound('Tandem runs in Socket Mode; Slack reaches it over the socket, not this URL.'));
@@ -38,7 +39,7 @@ export function createHttpServer(routes: HttpRoutes): Server {
       return;
     }
     if (path === apiPrefix || path.startsWith(`${apiPrefix}/`)) {
-      routes.api(req, res).catch((error) => {
+      routes.api(req, res, url).catch((error) => {
         routes.logger.error({ err: error }, 'api handler crashed');
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: 'Tandem could not complete the request.' } });
       });
