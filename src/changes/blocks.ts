@@ -142,9 +142,16 @@ export function requesterNotice(change: ChangeRow): Message {
       return { text: `${subject} is waiting for approval.${change.policy ? ` ${change.policy.summary}` : ''}` };
     case 'approved':
       return { text: `${subject} is approved. ${decisionLine(change)}` };
+    case 'deployed':
+      return { text: `🚀 ${subject} is deployed to ${change.environment}.` };
     default:
       return { text: `${subject}: ${decisionLine(change)}` };
   }
+}
+
+/** Tells the requester an approver has voted, while more approvals are needed. */
+export function voteProgressNotice(change: ChangeRow, voter: string, progress: ApprovalProgress): Message {
+  return { text: `<@${voter}> approved ${changeReference(change)} (${progress.approvedBy.length} of ${progress.quorum}).` };
 }
 
 export function voteCountedReply(change: ChangeRow, progress: ApprovalProgress): string {

@@ -15,6 +15,7 @@ import {
   emergencyAnnouncement,
   type Message,
   requesterNotice,
+  voteProgressNotice,
 } from './blocks';
 import type { DecisionFeed } from './decisions';
 import {
@@ -305,14 +306,14 @@ function announcementsOf(change: ChangeRow, catalog: Catalog, service: ServiceCo
   return messages;
 }
 
-function requesterMessages(change: ChangeRow, key: string = change.status): OutboxMessage[] {
+function requesterMessages(change: ChangeRow, message: Message = requesterNotice(change), key: string = change.status): OutboxMessage[] {
   if (!isSlackUserId(change.requestedBy)) return [];
   return [
     {
       topic: changeTopics.notice,
       ref: change.id,
       method: 'chat.postMessage',
-      args: { channel: change.requestedBy, ...requesterNotice(change) },
+      args: { channel: change.requestedBy, ...message },
       dedupKey: `change:${change.id}:requester:${key}`,
     },
   ];
@@ -398,6 +399,8 @@ export async function recordVote(
     if (decided) {
       messages.push(...requesterMessages(current));
       await deps.decisions.announce(tx, current.id);
+    } else {
+      messages.push(...requesterMessages(current, voteProgressNotice(current, input.voter, progress), `vote-${input.voter}`));
     }
     await enqueue(tx, deps.clock, messages);
     return { change: current, progress, decided };
@@ -560,6 +563,7 @@ export async function recordDeployment(deps: ChangeDeps, report: DeploymentRepor
     }
     messages.push(...(await threadNotice(tx, deps.catalog, change, deploymentNotice(change, deployment), `deployment-${deployment.id}`)));
     messages.push(...(await refreshMessages(tx, deps.catalog, change)));
+    if (change.status === 'deployed' || change.status === 'failed') messages.push(...requesterMessages(change));
     await enqueue(tx, deps.clock, messages);
     return { deployment, change };
   });
@@ -595,6 +599,7 @@ export async function attributeIncident(
   await enqueue(tx, context.clock, [
     ...(await threadNotice(tx, context.catalog, failed, notice, `incident-${incidentKey}`)),
     ...(await refreshMessages(tx, context.catalog, failed)),
+    ...requesterMessages(failed, notice, `incident-${incidentKey}`),
   ]);
   return failed;
 }

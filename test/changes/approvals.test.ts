@@ -71,8 +71,10 @@ describe('change approvals in Slack', () => {
     expect(updated.edited).toBe(true);
     expect(hasButtons(updated)).toBe(false);
     expect(JSON.stringify(updated.blocks)).toContain('✅ Approved by <@U0ANN>, <@U0BEN> <!date^');
-    const dm = t.slack.messagesIn(t.slack.imWith(dev).id).at(-1)!;
-    expect(dm.text).toContain('*CHG-1* Rotate card-vault keys is approved.');
+    const dms = t.slack.messagesIn(t.slack.imWith(dev).id).map((message) => message.text);
+    expect(dms[0]).toBe('<@U0ANN> approved *CHG-1* Rotate card-vault keys (1 of 2).');
+    expect(dms[1]).toContain('*CHG-1* Rotate card-vault keys is approved.');
+    expect(dms).toHaveLength(2);
     expect((await audit()).map((entry) => entry.action)).toEqual(['requested', 'vote', 'vote', 'approved']);
   });
 
