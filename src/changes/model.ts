@@ -1,4 +1,5 @@
 import type { Catalog, FreezeWindow } from '../catalog';
+import { parseKeyNumber } from '../references';
 import { addDays, localDate, startOfLocalDay } from '../time';
 
 /** Pure rules of changes: keys, states, the command grammar, freeze windows and sprints. */
@@ -16,12 +17,6 @@ export const productionEnvironments = new Set(['production', 'prod']);
 
 /** Without a stated risk, the type implies one. */
 export const defaultRisk: Record<ChangeType, ChangeRisk> = { standard: 'low', normal: 'medium', emergency: 'high' };
-
-/** "CHG-42", "chg-42" or "42" → 42. */
-export function parseChangeNumber(reference: string): number | undefined {
-  const match = /^(?:chg-)?(\d{1,9})$/i.exec(reference.trim());
-  return match ? Number(match[1]) : undefined;
-}
 
 export const isDecided = (status: ChangeStatus) => status !== 'pending';
 export const isProduction = (environment: string) => productionEnvironments.has(environment.toLowerCase());
@@ -61,7 +56,7 @@ export function parseChangeCommand(input: string): ChangeCommand {
   if (first === 'help') return { kind: 'help' };
   if (first === 'list' && words.length === 1) return { kind: 'list' };
   if (first === 'cancel') {
-    const number = words.length === 2 ? parseChangeNumber(words[1]!) : undefined;
+    const number = words.length === 2 ? parseKeyNumber(words[1]!, 'CHG') : undefined;
     return number === undefined ? { kind: 'invalid', message: '`/change cancel` takes the change to cancel, for example `/change cancel CHG-42`.' } : { kind: 'cancel', number };
   }
   const service = first;

@@ -5,6 +5,7 @@ import type { Database } from '../db/client';
 import type { ChangeRow, DeploymentRow, PolicyExplanation } from '../db/schema';
 import { conflict, forbidden, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
+import { findByReference } from '../references';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
 import { isSlackUserId } from '../slack/text';
 import type { Clock } from '../time';
@@ -28,7 +29,6 @@ import {
   deployRefusal,
   isProduction,
   maxTitleLength,
-  parseChangeNumber,
   type Sprint,
   sprintAt,
   sprintsBefore,
@@ -604,11 +604,10 @@ export async function attributeIncident(
   return failed;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Finds a change by its id or its key (`CHG-42`). */
-export async function findChangeByReference(db: Database, reference: string): Promise<ChangeRow | undefined> {
-  if (uuidPattern.test(reference)) return store.findChangeById(db, reference);
-  const number = parseChangeNumber(reference);
-  return number === undefined ? undefined : store.findChangeByNumber(db, number);
+export function findChangeByReference(db: Database, reference: string): Promise<ChangeRow | undefined> {
+  return findByReference(reference, 'CHG', {
+    byId: (id) => store.findChangeById(db, id),
+    byNumber: (number) => store.findChangeByNumber(db, number),
+  });
 }

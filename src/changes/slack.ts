@@ -1,16 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  RespondFn,
-  SlackActionMiddlewareArgs,
-  SlackCommandMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { approversOf, findService, serviceOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
 import { ephemeral, messageForError } from '../slack/replies';
+import { parseKeyNumber } from '../references';
+import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { readViewState } from '../slack/view-state';
 import {
@@ -25,13 +19,9 @@ import {
   requestModal,
   voteCountedReply,
 } from './blocks';
-import { type ChangeRisk, type ChangeType, changeKey, changeRisks, changeTypes, parseChangeCommand, parseChangeNumber } from './model';
+import { type ChangeRisk, type ChangeType, changeKey, changeRisks, changeTypes, parseChangeCommand } from './model';
 import { cancelChange, type ChangeDeps, type ChangeRequest, markReviewed, recordVote, requestChange } from './service';
 import * as store from './store';
-
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
 
 /** `/change`, the Approve and Reject buttons, and the change modals. */
 export function register(app: App, deps: ChangeDeps): void {
@@ -132,7 +122,7 @@ async function withChange(
   respond: RespondFn,
   run: (change: NonNullable<Awaited<ReturnType<typeof store.findChangeByNumber>>>) => Promise<void>,
 ) {
-  const number = reference && wellFormed ? parseChangeNumber(reference) : undefined;
+  const number = reference && wellFormed ? parseKeyNumber(reference, 'CHG') : undefined;
   if (number === undefined) {
     await respond(ephemeral('Name the change, for example `CHG-42`.'));
     return;

@@ -1,3 +1,4 @@
+import { parseKeyNumber } from '../references';
 import { compactDate } from '../time';
 
 /** Pure rules of incidents: keys, severities, statuses, channel names and the command grammar. */
@@ -24,12 +25,6 @@ export function parseSeverity(value: unknown): Severity | undefined {
 export function parseStatus(value: string): IncidentStatus | undefined {
   const status = value.trim().toLowerCase();
   return (incidentStatuses as readonly string[]).includes(status) ? (status as IncidentStatus) : undefined;
-}
-
-/** "INC-17", "inc-17" or "17" → 17. */
-export function parseIncidentNumber(reference: string): number | undefined {
-  const match = /^(?:inc-)?(\d{1,9})$/i.exec(reference.trim());
-  return match ? Number(match[1]) : undefined;
 }
 
 const transliterations: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th' };
@@ -124,9 +119,9 @@ export function parseIncidentCommand(input: string): IncidentCommand {
       return argument ? { kind: 'resolve', summary: argument } : { kind: 'resolve' };
     case 'link':
     case 'caused-by': {
-      const change = rest.length === 1 ? /^(?:chg-)?(\d{1,9})$/i.exec(rest[0]!)?.[1] : undefined;
-      return change
-        ? { kind: 'link', change: Number(change) }
+      const change = rest.length === 1 ? parseKeyNumber(rest[0]!, 'CHG') : undefined;
+      return change !== undefined
+        ? { kind: 'link', change }
         : invalidSubcommand('`/incident link` takes the change that caused the incident, for example `/incident link CHG-42`.', text);
     }
     default:

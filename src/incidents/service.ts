@@ -7,6 +7,7 @@ import { attributeIncident } from '../changes/service';
 import { lockChange } from '../changes/store';
 import { conflict, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
+import { findByReference } from '../references';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
 import { describeSlackError, slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
@@ -26,7 +27,6 @@ import {
   incidentChannelName,
   incidentKey,
   maxTitleLength,
-  parseIncidentNumber,
   parseSeverity,
   problemKey,
   type Severity,
@@ -140,16 +140,7 @@ async function attachCause(tx: Database, deps: IncidentDeps, incident: IncidentR
   await attributeIncident(tx, deps, cause, incidentKey(incident.number), actor);
   const linked = await store.updateIncident(tx, incident.id, { causedByChangeId: cause.id, updatedAt: now });
   const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
-  const event = await store.appendEvent(tx, {
-    incidentId: incident.id,
-    at: now,
-    actor,
-    kind: change.kind,
-    text: describeChange(change),
-    data: { change: cause.id, key: `CHG-${cause.number}` },
-  });
-  const service = linked.service ? findService(deps.catalog, linked.service) : undefined;
-  await enqueue(tx, deps.clock, noticesFor(linked, service, change, actor, `event-${event.id}`, true));
+  await recordChange(tx, deps, linked, change, actor, now, { change: cause.id, key: `CHG-${cause.number}` });
   return linked;
 }
 
@@ -291,16 +282,7 @@ async function changeIncident(
     const now = deps.clock.now();
     const { patch, change } = decide(incident, now);
     const row = await store.updateIncident(tx, incident.id, { ...patch, updatedAt: now });
-    const event = await store.appendEvent(tx, {
-      incidentId: incident.id,
-      at: now,
-      actor,
-      kind: change.kind,
-      text: describeChange(change),
-      data: change as unknown as Record<string, unknown>,
-    });
-    const service = row.service ? findService(deps.catalog, row.service) : undefined;
-    await enqueue(tx, deps.clock, noticesFor(row, service, change, actor, `event-${event.id}`, true));
+    await recordChange(tx, deps, row, change, actor, now, change as unknown as Record<string, unknown>);
     return row;
   });
   deps.outbox.kick();
@@ -398,19 +380,26 @@ export async function createFollowUp(
     });
     if (!problem) throw conflict('follow_up_conflict', 'That follow-up was just created.');
     const change: IncidentChange = { kind: 'follow_up', problemNumber: problem.number, title };
-    const event = await store.appendEvent(tx, {
-      incidentId: incident.id,
-      at: now,
-      actor: input.actor,
-      kind: change.kind,
-      text: describeChange(change),
-      data: { problem: problem.id, key: problemKey(problem.number) },
-    });
-    await enqueue(tx, deps.clock, noticesFor(incident, undefined, change, input.actor, `event-${event.id}`, true));
+    await recordChange(tx, deps, incident, change, input.actor, now, { problem: problem.id, key: problemKey(problem.number) });
     return { problem, incident };
   });
   deps.outbox.kick();
   return result;
+}
+
+/** Writes a change to the timeline and queues its announcements, in the caller's transaction. */
+async function recordChange(
+  tx: Database,
+  deps: IncidentDeps,
+  incident: IncidentRow,
+  change: IncidentChange,
+  actor: string,
+  at: Date,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const event = await store.appendEvent(tx, { incidentId: incident.id, at, actor, kind: change.kind, text: describeChange(change), data });
+  const service = incident.service ? findService(deps.catalog, incident.service) : undefined;
+  await enqueue(tx, deps.clock, noticesFor(incident, service, change, actor, `event-${event.id}`, true));
 }
 
 /** Re-renders the pinned summary from the current row. Best effort: the next change renders it again. */
@@ -470,13 +459,12 @@ export async function requireIncident(db: Database, id: string): Promise<Inciden
   return incident;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Finds an incident by its id or its key (`INC-17`). */
-export async function findIncidentByReference(db: Database, reference: string): Promise<IncidentRow | undefined> {
-  if (uuidPattern.test(reference)) return store.findIncidentById(db, reference);
-  const number = parseIncidentNumber(reference);
-  return number === undefined ? undefined : store.findIncidentByNumber(db, number);
+export function findIncidentByReference(db: Database, reference: string): Promise<IncidentRow | undefined> {
+  return findByReference(reference, 'INC', {
+    byId: (id) => store.findIncidentById(db, id),
+    byNumber: (number) => store.findIncidentByNumber(db, number),
+  });
 }
 
 function requireService(catalog: Catalog, name: string): ServiceConfig {

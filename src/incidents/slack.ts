@@ -1,17 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  RespondFn,
-  SlackActionMiddlewareArgs,
-  SlackCommandMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { findChangeByNumber, listRecentChanges } from '../changes/store';
 import { serviceOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
 import type { ModalView } from '../slack/blocks';
+import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';
 import { ephemeral, messageForError } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
@@ -45,10 +38,6 @@ import {
   resolveIncident,
 } from './service';
 import * as store from './store';
-
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
 
 /** `/incident`, the pinned summary's buttons and the incident modals. */
 export function register(app: App, deps: IncidentDeps): void {
