@@ -194,13 +194,14 @@ export function approversOf(catalog: Catalog, service: ServiceConfig): Set<strin
   return new Set([...members, ...service.approvers.users]);
 }
 
-/** A service's standard-change policy: its own keys over the catalog's defaults over Tandem's. */
-export function policyOf(catalog: Catalog, service: ServiceConfig): ChangePolicy {
+/** A service's standard-change policy (its own keys over the catalog's over Tandem's), or the catalog-wide one. */
+export function policyOf(catalog: Catalog, service?: ServiceConfig): ChangePolicy {
+  const own = service?.policy;
   return {
-    budget: { ...defaultPolicy.budget, ...catalog.policy?.budget, ...service.policy?.budget },
-    success_threshold: service.policy?.success_threshold ?? catalog.policy?.success_threshold ?? defaultPolicy.success_threshold,
-    lookback_sprints: service.policy?.lookback_sprints ?? catalog.policy?.lookback_sprints ?? defaultPolicy.lookback_sprints,
-    attribution_hours: service.policy?.attribution_hours ?? catalog.policy?.attribution_hours ?? defaultPolicy.attribution_hours,
+    budget: { ...defaultPolicy.budget, ...catalog.policy?.budget, ...own?.budget },
+    success_threshold: own?.success_threshold ?? catalog.policy?.success_threshold ?? defaultPolicy.success_threshold,
+    lookback_sprints: own?.lookback_sprints ?? catalog.policy?.lookback_sprints ?? defaultPolicy.lookback_sprints,
+    attribution_hours: own?.attribution_hours ?? catalog.policy?.attribution_hours ?? defaultPolicy.attribution_hours,
   };
 }
 

@@ -10,7 +10,11 @@ import { changeRoutes } from './changes/api';
 import { DecisionFeed } from './changes/decisions';
 import { type ChangeDeps, changeTopics, expireStaleChanges, rememberApprovalMessage, remindApprovers } from './changes/service';
 import * as changesSlack from './changes/slack';
+import { DomainEvents } from './events';
+import type { HomeDeps } from './home/slack';
+import * as homeSlack from './home/slack';
 import { incidentRoutes } from './incidents/api';
+import { metricsRoutes } from './metrics/api';
 import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
 import * as incidentsSlack from './incidents/slack';
 import type { Logger } from './log';
@@ -56,8 +60,10 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const slack = await createSlackApp({ config: config.slack, logger, db, clock, background });
     const outbox = new OutboxWorker({ db, client: slack.outboxClient, clock, logger });
 
+    const events = new DomainEvents();
     const incidents: IncidentDeps = {
       db,
+      events,
       clock,
       catalog,
       logger,
@@ -69,10 +75,12 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     };
     const decisions = new DecisionFeed(database);
     await decisions.start();
-    const changes: ChangeDeps = { db, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
+    const changes: ChangeDeps = { db, events, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
+    const home: HomeDeps = { db, clock, catalog, timeZone: config.timeZone, slack: slack.client, logger, background, events };
 
     incidentsSlack.register(slack.app, incidents);
     changesSlack.register(slack.app, changes);
+    homeSlack.register(slack.app, home);
     outbox.on(noticeTopic, {
       failed: async (row, error) => {
         if (row.ref && row.channel) await recordUndeliveredNotice(incidents, row.ref, row.channel, error);
@@ -90,7 +98,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const server = createHttpServer({
       slack: slack.requestListener,
       api: createApiHandler({
-        routes: [...incidentRoutes(incidents), ...changeRoutes(changes)],
+        routes: [...incidentRoutes(incidents), ...changeRoutes(changes), ...metricsRoutes(home)],
         tokens: new TokenVerifier(db, clock),
         db,
         clock,

@@ -7,7 +7,11 @@ interface Manifest {
   display_information: { name: string; description: string; long_description: string };
   features: { slash_commands: Array<{ command: string; url: string; description: string; should_escape: boolean }> };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean };
+  settings: {
+    interactivity: { is_enabled: boolean; request_url: string };
+    event_subscriptions: { request_url: string; bot_events: string[] };
+    socket_mode_enabled: boolean;
+  };
 }
 
 const manifest = parse(readFileSync('manifests/slack-app.yaml', 'utf8')) as Manifest;
@@ -22,6 +26,7 @@ describe('Slack app manifest', () => {
 
   it('sends every command and interaction to the one request URL, with escaped mentions', () => {
     expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: requestUrl });
+    expect(manifest.settings.event_subscriptions).toEqual({ request_url: requestUrl, bot_events: ['app_home_opened'] });
     for (const command of manifest.features.slash_commands) {
       expect(command.url).toBe(requestUrl);
       expect(command.should_escape).toBe(true);
@@ -30,7 +35,7 @@ describe('Slack app manifest', () => {
 
   it('declares exactly the commands Tandem answers', async () => {
     const declared = manifest.features.slash_commands.map((command) => command.command).sort();
-    expect(declared).toEqual(['/change', '/incident']);
+    expect(declared).toEqual(['/change', '/incident', '/tandem']);
     for (const command of declared) {
       const answer = await t.simulator.command('U0ALICE', 'C0GENERAL', command, 'help');
       expect(answer.status).toBe(200);

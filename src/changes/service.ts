@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { BackgroundWork } from '../background';
+import type { DomainEvents } from '../events';
 import { approversOf, type Catalog, findService, policyOf, type ServiceConfig, serviceNames } from '../catalog';
 import type { Database } from '../db/client';
 import type { ChangeRow, DeploymentRow, PolicyExplanation } from '../db/schema';
@@ -38,6 +39,7 @@ import * as store from './store';
 
 export interface ChangeDeps {
   db: Database;
+  events: DomainEvents;
   clock: Clock;
   catalog: Catalog;
   slack: WebClient;
@@ -163,6 +165,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
     return { change, created: true };
   });
   deps.outbox.kick();
+  if (result.created) deps.events.emit({ kind: 'change', change: result.change });
   return result;
 }
 
@@ -406,6 +409,7 @@ export async function recordVote(
     return { change: current, progress, decided };
   });
   deps.outbox.kick();
+  deps.events.emit({ kind: 'change', change: result.change });
   return result;
 }
 
@@ -433,6 +437,7 @@ async function closeChange(deps: ChangeDeps, changeId: string, actor: string, ch
     return cancelled;
   });
   deps.outbox.kick();
+  deps.events.emit({ kind: 'change', change: result });
   return result;
 }
 
@@ -568,6 +573,7 @@ export async function recordDeployment(deps: ChangeDeps, report: DeploymentRepor
     return { deployment, change };
   });
   deps.outbox.kick();
+  if (result.change) deps.events.emit({ kind: 'change', change: result.change });
   return result;
 }
 

@@ -2,7 +2,7 @@ import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { approversOf, findService, serviceOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
-import { ephemeral, messageForError } from '../slack/replies';
+import { ephemeral, messageForError, replyTo } from '../slack/replies';
 import { parseKeyNumber } from '../references';
 import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
@@ -145,29 +145,27 @@ const votePayload = z.object({
   actions: z.array(z.object({ value: z.uuid() })).min(1),
 });
 
-async function onApprove(deps: ChangeDeps, { ack, body, respond }: ActionArgs) {
-  await ack();
-  const payload = votePayload.safeParse(body);
-  if (!payload.success) return void (await respond(ephemeral('That button is out of date.')));
+async function onApprove(deps: ChangeDeps, args: ActionArgs) {
+  await args.ack();
+  const reply = replyTo(args);
+  const payload = votePayload.safeParse(args.body);
+  if (!payload.success) return void (await reply('That button is out of date.'));
   try {
     const outcome = await recordVote(deps, { changeId: payload.data.actions[0]!.value, voter: payload.data.user.id, choice: 'approve' });
-    await respond(
-      ephemeral(
-        outcome.decided ? `You approved ${changeKey(outcome.change.number)}: it is now approved.` : voteCountedReply(outcome.change, outcome.progress),
-      ),
-    );
+    await reply(outcome.decided ? `You approved ${changeKey(outcome.change.number)}: it is now approved.` : voteCountedReply(outcome.change, outcome.progress));
   } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
+    await reply(messageForError(error, deps.logger));
   }
 }
 
 /** Checks the clicker may reject before asking for a reason, so nobody writes one in vain. */
-async function onReject(deps: ChangeDeps, { ack, body, respond, client }: ActionArgs) {
-  await ack();
-  const payload = votePayload.safeParse(body);
-  if (!payload.success) return void (await respond(ephemeral('That button is out of date.')));
+async function onReject(deps: ChangeDeps, args: ActionArgs) {
+  await args.ack();
+  const reply = replyTo(args);
+  const payload = votePayload.safeParse(args.body);
+  if (!payload.success) return void (await reply('That button is out of date.'));
   const change = await store.findChangeById(deps.db, payload.data.actions[0]!.value);
-  if (!change) return void (await respond(ephemeral('That change no longer exists.')));
+  if (!change) return void (await reply('That change no longer exists.'));
   const voter = payload.data.user.id;
   const service = findService(deps.catalog, change.service);
   const refusal =
@@ -178,8 +176,8 @@ async function onReject(deps: ChangeDeps, { ack, body, respond, client }: Action
         : voter === change.requestedBy
           ? `You requested ${changeKey(change.number)}; to withdraw it, run \`/change cancel ${changeKey(change.number)}\`.`
           : undefined;
-  if (refusal) return void (await respond(ephemeral(refusal)));
-  await client.views.open({ trigger_id: payload.data.trigger_id, view: rejectModal(change) });
+  if (refusal) return void (await reply(refusal));
+  await args.client.views.open({ trigger_id: payload.data.trigger_id, view: rejectModal(change) });
 }
 
 async function onRejectSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {

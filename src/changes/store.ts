@@ -209,3 +209,28 @@ export async function insertDeployment(db: Database, values: typeof deployments.
   return row;
 }
 
+
+/** Changes of a sprint on the way to production or past it, for the change board. */
+export async function listChangesOfSprint(db: Database, sprint: string, services: string[] | undefined, limit: number): Promise<ChangeRow[]> {
+  const onBoard = and(eq(changes.sprint, sprint), inArray(changes.status, ['pending', 'approved', 'deployed', 'failed']));
+  return db
+    .select()
+    .from(changes)
+    .where(services ? and(onBoard, inArray(changes.service, services)) : onBoard)
+    .orderBy(desc(changes.updatedAt))
+    .limit(limit);
+}
+
+export async function listPendingChanges(db: Database, limit: number): Promise<ChangeRow[]> {
+  return db.select().from(changes).where(eq(changes.status, 'pending')).orderBy(asc(changes.requestedAt)).limit(limit);
+}
+
+/** Which of these changes the person already voted on. */
+export async function changesVotedBy(db: Database, voter: string, changeIds: string[]): Promise<Set<string>> {
+  if (changeIds.length === 0) return new Set();
+  const rows = await db
+    .select({ changeId: changeVotes.changeId })
+    .from(changeVotes)
+    .where(and(eq(changeVotes.voter, voter), inArray(changeVotes.changeId, changeIds)));
+  return new Set(rows.map((row) => row.changeId));
+}

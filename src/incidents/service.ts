@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { BackgroundWork } from '../background';
+import type { DomainEvents } from '../events';
 import { type Catalog, findService, respondersOf, type ServiceConfig, serviceNames } from '../catalog';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
@@ -38,6 +39,7 @@ import * as store from './store';
 export interface IncidentDeps {
   db: Database;
   background: BackgroundWork;
+  events: DomainEvents;
   clock: Clock;
   catalog: Catalog;
   /** Interactive Web API client: waits out 429s and retries, for calls whose answer we need now. */
@@ -85,7 +87,7 @@ export async function declareIncident(
     (input.requestKey ? await store.findIncidentByRequestKey(db, input.requestKey) : undefined) ??
     (input.dedupKey ? await store.findOpenIncidentByDedupKey(db, input.dedupKey) : undefined);
 
-  return deps.db.transaction(async (tx) => {
+  const declared = await deps.db.transaction(async (tx) => {
     const repeat = await findRepeat(tx);
     if (repeat) return { incident: repeat, created: false };
     const incident = await store.insertIncident(tx, {
@@ -117,6 +119,8 @@ export async function declareIncident(
     if (!input.causedByChangeId) return { incident, created: true };
     return { incident: await attachCause(tx, deps, incident, input.causedByChangeId, input.actor, now), created: true };
   });
+  if (declared.created) deps.events.emit({ kind: 'incident', incident: declared.incident });
+  return declared;
 }
 
 /** Records the change that caused an incident, which then counts as failed. */
@@ -130,6 +134,7 @@ export async function linkCause(deps: IncidentDeps, incidentId: string, changeId
     return attachCause(tx, deps, incident, changeId, actor, deps.clock.now());
   });
   deps.outbox.kick();
+  deps.events.emit({ kind: 'incident', incident: updated });
   deps.background.run(() => refreshSummary(deps, updated.id));
   return updated;
 }
@@ -137,7 +142,8 @@ export async function linkCause(deps: IncidentDeps, incidentId: string, changeId
 async function attachCause(tx: Database, deps: IncidentDeps, incident: IncidentRow, changeId: string, actor: string, now: Date): Promise<IncidentRow> {
   const cause = await lockChange(tx, changeId);
   if (!cause) throw notFound('change_not_found', 'That change does not exist.');
-  await attributeIncident(tx, deps, cause, incidentKey(incident.number), actor);
+  const failed = await attributeIncident(tx, deps, cause, incidentKey(incident.number), actor);
+  deps.events.emit({ kind: 'change', change: failed });
   const linked = await store.updateIncident(tx, incident.id, { causedByChangeId: cause.id, updatedAt: now });
   const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
   await recordChange(tx, deps, linked, change, actor, now, { change: cause.id, key: `CHG-${cause.number}` });
@@ -220,6 +226,7 @@ export async function openSwarm(
   // Keyed per incident and channel, so a second run announces nothing twice.
   await enqueue(deps.db, deps.clock, noticesFor(incident, service, { kind: 'declared' }, incident.declaredBy, 'declared', false));
   deps.outbox.kick();
+  deps.events.emit({ kind: 'incident', incident });
   return { incident, report };
 }
 
@@ -286,6 +293,7 @@ async function changeIncident(
     return row;
   });
   deps.outbox.kick();
+  deps.events.emit({ kind: 'incident', incident: updated });
   deps.background.run(() => refreshSummary(deps, updated.id));
   return updated;
 }

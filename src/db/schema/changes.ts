@@ -72,6 +72,8 @@ export const changes = pgTable(
     uniqueIndex('changes_request_key_key').on(table.requestKey),
     index('changes_service_sprint_idx').on(table.service, table.sprint),
     index('changes_pending_requested_at_idx').on(table.requestedAt).where(sql`${table.status} = 'pending'`),
+    index('changes_service_deployed_at_idx').on(table.service, table.deployedAt),
+    index('changes_service_failed_at_idx').on(table.service, table.failedAt),
   ],
 );
 
@@ -159,6 +161,7 @@ export const deployments = pgTable(
   },
   (table) => [
     index('deployments_service_finished_at_idx').on(table.service, table.environment, table.finishedAt),
+    index('deployments_environment_finished_at_idx').on(table.environment, table.finishedAt),
     index('deployments_change_id_idx').on(table.changeId),
   ],
 );

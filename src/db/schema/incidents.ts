@@ -51,6 +51,8 @@ export const incidents = pgTable(
     uniqueIndex('incidents_channel_id_key').on(table.channelId),
     index('incidents_service_declared_at_idx').on(table.service, table.declaredAt),
     index('incidents_caused_by_change_id_idx').on(table.causedByChangeId),
+    index('incidents_service_resolved_at_idx').on(table.service, table.resolvedAt),
+    index('incidents_resolved_at_idx').on(table.resolvedAt),
   ],
 );
 

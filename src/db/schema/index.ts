@@ -1,4 +1,5 @@
 export * from './api';
 export * from './changes';
+export * from './home';
 export * from './incidents';
 export * from './slack';

@@ -1,0 +1,97 @@
+import { approversOf, type Catalog, findService, policyOf } from '../catalog';
+import { type Sprint, sprintAt } from '../changes/model';
+import { changesVotedBy, listChangesOfSprint, listPendingChanges } from '../changes/store';
+import type { ChangeRow, IncidentRow } from '../db/schema';
+import { homeViewers } from '../db/schema';
+import { listOpenIncidents } from '../incidents/store';
+import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/service';
+import { and, gte, inArray } from 'drizzle-orm';
+
+export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 'failed';
+
+export interface HomeData {
+  viewer: string;
+  /** The viewer's services (owner, on-call or approver); empty means the board shows every service. */
+  services: string[];
+  pendingApprovals: ChangeRow[];
+  sprint: Sprint;
+  board: Record<BoardColumn, ChangeRow[]>;
+  openIncidents: IncidentRow[];
+  kpis: DeliveryKpis[];
+}
+
+/** How many rows each part of the Home reads at most; the view summarises the rest. */
+export const homeLimits = { approvals: 100, board: 200, incidents: 10, kpiServices: 3 } as const;
+export const kpiWindowDays = 30;
+
+export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<HomeData> {
+  const { db, catalog, clock, timeZone } = deps;
+  const now = clock.now();
+  const services = servicesOf(catalog, viewer);
+  const sprint = sprintAt(catalog.sprints, now, timeZone);
+  const [pending, sprintChanges, openIncidents] = await Promise.all([
+    listPendingChanges(db, homeLimits.approvals),
+    listChangesOfSprint(db, sprint.key, services.length > 0 ? services : undefined, homeLimits.board),
+    listOpenIncidents(db, homeLimits.incidents),
+  ]);
+  const mayVote = pending.filter((change) => {
+    const service = findService(catalog, change.service);
+    return service !== undefined && change.requestedBy !== viewer && approversOf(catalog, service).has(viewer);
+  });
+  const voted = await changesVotedBy(db, viewer, mayVote.map((change) => change.id));
+  const window = { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now };
+  const kpis = await Promise.all(services.slice(0, homeLimits.kpiServices).map((service) => deliveryKpis(deps, window, service)));
+  return {
+    viewer,
+    services,
+    pendingApprovals: mayVote.filter((change) => !voted.has(change.id)),
+    sprint,
+    board: boardColumns(sprintChanges, catalog, now),
+    openIncidents,
+    kpis,
+  };
+}
+
+/** Services the person owns, is on call for, or approves changes of. */
+export function servicesOf(catalog: Catalog, user: string): string[] {
+  return Object.entries(catalog.services)
+    .filter(([, service]) => service.owners.includes(user) || service.oncall.includes(user) || approversOf(catalog, service).has(user))
+    .map(([name]) => name)
+    .sort();
+}
+
+/** A deployed change succeeds once the attribution window passes without an incident linked to it. */
+function boardColumns(changes: ChangeRow[], catalog: Catalog, now: Date): Record<BoardColumn, ChangeRow[]> {
+  const board: Record<BoardColumn, ChangeRow[]> = { requested: [], approved: [], deployed: [], succeeded: [], failed: [] };
+  for (const change of changes) {
+    if (change.status === 'pending') board.requested.push(change);
+    else if (change.status === 'approved') board.approved.push(change);
+    else if (change.status === 'failed') board.failed.push(change);
+    else if (change.status === 'deployed') {
+      const hours = policyOf(catalog, findService(catalog, change.service)).attribution_hours;
+      const settled = (change.deployedAt?.getTime() ?? now.getTime()) <= now.getTime() - hours * 3_600_000;
+      board[settled ? 'succeeded' : 'deployed'].push(change);
+    }
+  }
+  return board;
+}
+
+/** Remembers who opened the Home, so it can be refreshed for them later. */
+export async function rememberHomeViewer(deps: MetricsDeps, user: string): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.insert(homeViewers).values({ userId: user, lastOpenedAt: now }).onConflictDoUpdate({
+    target: homeViewers.userId,
+    set: { lastOpenedAt: now },
+  });
+}
+
+/** Of these people (or everyone), those who opened the Home in the last month. */
+export async function recentHomeViewers(deps: MetricsDeps, among?: string[]): Promise<string[]> {
+  const since = new Date(deps.clock.now().getTime() - 30 * 86_400_000);
+  const recent = gte(homeViewers.lastOpenedAt, since);
+  const rows = await deps.db
+    .select({ userId: homeViewers.userId })
+    .from(homeViewers)
+    .where(among ? and(recent, inArray(homeViewers.userId, among.length > 0 ? among : [''])) : recent);
+  return rows.map((row) => row.userId);
+}

@@ -1,0 +1,84 @@
+import { type Catalog, findService, policyOf } from '../catalog';
+import { sprintAt } from '../changes/model';
+import type { Database } from '../db/client';
+import type { Clock } from '../time';
+import {
+  type Band,
+  changeFailureRateBand,
+  deploymentFrequencyBand,
+  leadTimeBand,
+  timeToRestoreBand,
+  type Window,
+  windowDays,
+} from './model';
+import * as store from './store';
+
+export interface MetricsDeps {
+  db: Database;
+  catalog: Catalog;
+  clock: Clock;
+  timeZone: string;
+}
+
+export interface DeliveryKpis {
+  service: string | null;
+  from: Date;
+  to: Date;
+  deploymentFrequency: { perDay: number; deployments: number; band: Band };
+  leadTime: { medianSeconds: number | null; p90Seconds: number | null; changes: number; band: Band | null };
+  changeFailureRate: { rate: number | null; failed: number; total: number; band: Band | null };
+  timeToRestore: { medianSeconds: number | null; incidents: number; band: Band | null };
+  changeSuccessRate: { rate: number | null; succeeded: number; total: number };
+  incidentsBySeverity: store.IncidentFigures[];
+  changeBudget: Array<{ sprint: string; budget: number; used: number }>;
+}
+
+const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+
+/** The delivery KPIs of one service, or of all of them, over a window. */
+export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: string): Promise<DeliveryKpis> {
+  const policy = policyOf(deps.catalog, service ? findService(deps.catalog, service) : undefined);
+  const settledBefore = new Date(deps.clock.now().getTime() - policy.attribution_hours * 3_600_000);
+  const [deploys, restore, outcomes, bySeverity, budget] = await Promise.all([
+    store.deploymentFigures(deps.db, window, service),
+    store.restoreFigures(deps.db, window, service),
+    store.changeOutcomeFigures(deps.db, window, settledBefore, service),
+    store.incidentFigures(deps.db, window, service),
+    service ? store.budgetFigures(deps.db, service, sprintsIn(deps, window)) : Promise.resolve([]),
+  ]);
+  const perDay = deploys.deployments / windowDays(window);
+  const failureRate = ratio(deploys.failed, deploys.total);
+  return {
+    service: service ?? null,
+    from: window.from,
+    to: window.to,
+    deploymentFrequency: { perDay, deployments: deploys.deployments, band: deploymentFrequencyBand(perDay) },
+    leadTime: {
+      medianSeconds: deploys.leadMedianSeconds,
+      p90Seconds: deploys.leadP90Seconds,
+      changes: deploys.leadTimes,
+      band: leadTimeBand(deploys.leadMedianSeconds),
+    },
+    changeFailureRate: { rate: failureRate, failed: deploys.failed, total: deploys.total, band: changeFailureRateBand(failureRate) },
+    timeToRestore: { medianSeconds: restore.medianSeconds, incidents: restore.incidents, band: timeToRestoreBand(restore.medianSeconds) },
+    changeSuccessRate: {
+      rate: ratio(outcomes.succeeded, outcomes.succeeded + outcomes.failed),
+      succeeded: outcomes.succeeded,
+      total: outcomes.succeeded + outcomes.failed,
+    },
+    incidentsBySeverity: bySeverity,
+    changeBudget: budget,
+  };
+}
+
+/** The budget sprints that overlap the window, oldest first (at most a year's worth). */
+function sprintsIn(deps: MetricsDeps, window: Window): string[] {
+  const keys: string[] = [];
+  let at = window.from;
+  while (at < window.to && keys.length < 30) {
+    const sprint = sprintAt(deps.catalog.sprints, at, deps.timeZone);
+    keys.push(sprint.key);
+    at = sprint.endsAt;
+  }
+  return keys;
+}
