@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { invalid } from './errors';
+import { scheduleProblem } from './jobs/periods';
+import { isTimeZone } from './time';
 
 /**
  * The service catalog (`tandem.yaml`): who owns each service, who approves its
@@ -24,6 +27,16 @@ const severity = z
   .min(1, 'must be a severity from 1 (highest) to 4')
   .max(4, 'must be a severity from 1 (highest) to 4');
 
+const digestSchema = z
+  .strictObject({
+    cron: z.string().default('0 9 * * 1'),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional(),
+  })
+  .superRefine((digest, ctx) => {
+    const problem = scheduleProblem({ cron: digest.cron, timeZone: digest.timezone ?? 'UTC' });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem.replaceAll('`', '"') });
+  });
+
 const serviceSchema = z.strictObject({
   description: z.string().optional(),
   owners: z.array(userId).default([]),
@@ -43,6 +56,14 @@ const serviceSchema = z.strictObject({
     })
     .default({ customers: [] }),
   default_severity: severity.default(3),
+  /** Defaults for `/sprint subscribe` in this service's customer channels. */
+  digest: digestSchema.default({ cron: '0 9 * * 1' }),
+  request_followup_days: z
+    .number({ error: 'must be a number of days from 1 to 365' })
+    .int('must be a whole number of days')
+    .min(1, 'must be a number of days from 1 to 365')
+    .max(365, 'must be a number of days from 1 to 365')
+    .default(7),
 });
 
 const freezeSchema = z
@@ -136,10 +157,35 @@ export function serviceNames(catalog: Catalog): string[] {
   return Object.keys(catalog.services).sort();
 }
 
+/** The service named `name`, or an `unknown_service` error that lists the services there are. */
+export function requireService(catalog: Catalog, name: string): ServiceConfig {
+  const service = findService(catalog, name);
+  if (service) return service;
+  const known = serviceNames(catalog);
+  throw invalid(
+    'unknown_service',
+    known.length > 0
+      ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
+      : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
+    [{ field: 'service', message: `unknown service "${name}"` }],
+  );
+}
+
 /** Everyone who may approve changes to a service: its approver groups' members and named users. */
 export function approversOf(catalog: Catalog, service: ServiceConfig): Set<string> {
   const members = service.approvers.groups.flatMap((group) => catalog.groups[group] ?? []);
   return new Set([...members, ...service.approvers.users]);
+}
+
+export type ChannelRole = 'incidents' | 'approvals' | 'customers';
+
+/** The services whose catalog lists `channelId` in one of `roles`, in catalog order. */
+export function servicesOfChannel(catalog: Catalog, channelId: string, roles: readonly ChannelRole[]): string[] {
+  return Object.entries(catalog.services)
+    .filter(([, service]) =>
+      roles.some((role) => (role === 'customers' ? service.channels.customers.includes(channelId) : service.channels[role] === channelId)),
+    )
+    .map(([serviceName]) => serviceName);
 }
 
 /** The people pulled into an incident swarm for a service: on-call first, then owners. */

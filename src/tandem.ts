@@ -14,6 +14,10 @@ import { pruneExpiredRecords } from './jobs/housekeeping';
 import { Scheduler } from './jobs/scheduler';
 import { createSlackApp } from './slack/app';
 import { OutboxWorker } from './slack/outbox';
+import { sprintRoutes } from './sprints/api';
+import { postScheduledDigests, remindAboutUnlinkedRequests } from './sprints/scheduled';
+import { digestTopic, handleUndeliverableDigest, recordDigestPosted, type SprintDeps } from './sprints/service';
+import * as sprintsSlack from './sprints/slack';
 import { type Clock, systemClock } from './time';
 
 export interface TandemOptions {
@@ -31,6 +35,7 @@ export interface Tandem {
   database: DatabaseHandle;
   outbox: OutboxWorker;
   background: BackgroundWork;
+  scheduler: Scheduler;
   /** Resolves when listener work, background work and due outbox messages are done. */
   idle(): Promise<void>;
   /** Graceful stop: no new requests, in-flight work finished, database closed. */
@@ -68,11 +73,18 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       },
     });
 
+    const sprints: SprintDeps = { db, clock, catalog, logger, outbox, background, slack: slack.client, timeZone: config.timeZone };
+    sprintsSlack.register(slack.app, sprints);
+    outbox.on(digestTopic, {
+      sent: (row, response) => recordDigestPosted(sprints, row, response),
+      failed: (row, error) => handleUndeliverableDigest(sprints, row, error),
+    });
+
     const shutdown = new AbortController();
     const server = createHttpServer({
       slack: slack.requestListener,
       api: createApiHandler({
-        routes: [...incidentRoutes(incidents)],
+        routes: [...incidentRoutes(incidents), ...sprintRoutes(sprints)],
         tokens: new TokenVerifier(db, clock),
         db,
         clock,
@@ -86,6 +98,10 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       [
         // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.
         { name: 'housekeeping', cron: '17 * * * *', timeZone: config.timeZone, run: () => pruneExpiredRecords(db, clock) },
+        // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.
+        { name: 'sprint-digests', cron: '* * * * *', timeZone: config.timeZone, run: () => postScheduledDigests(sprints), runAtStart: true },
+        // Owners hear once a day about customer requests that no feature answers yet.
+        { name: 'customer-request-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: () => remindAboutUnlinkedRequests(sprints), runAtStart: true },
       ],
       logger,
     );
@@ -105,7 +121,9 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       database,
       outbox,
       background,
+      scheduler,
       async idle() {
+        await scheduler.idle();
         await background.idle();
         await outbox.drain();
         await background.idle();

@@ -17,14 +17,23 @@ export function isTimeZone(zone: string): boolean {
 
 /** The calendar date of `at` in `timeZone`, as YYYYMMDD. */
 export function compactDate(at: Date, timeZone: string): string {
+  return localDateTime(at, timeZone).slice(0, 10).replaceAll('-', '');
+}
+
+/** The wall-clock time of `at` in `timeZone`, as YYYY-MM-DDTHH:mm:ss (no offset). */
+export function localDateTime(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
   }).formatToParts(at);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}${part('month')}${part('day')}`;
+  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}`;
 }
 
 /** "2h 5m", "45s", "3d 4h": the two largest units, for durations shown to people. */

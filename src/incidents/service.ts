@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { BackgroundWork } from '../background';
-import { type Catalog, findService, respondersOf, type ServiceConfig, serviceNames } from '../catalog';
+import { type Catalog, findService, requireService, respondersOf, type ServiceConfig } from '../catalog';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
 import { conflict, invalid, notFound } from '../errors';
@@ -439,19 +439,6 @@ export async function findIncidentByReference(db: Database, reference: string): 
   if (uuidPattern.test(reference)) return store.findIncidentById(db, reference);
   const number = parseIncidentNumber(reference);
   return number === undefined ? undefined : store.findIncidentByNumber(db, number);
-}
-
-function requireService(catalog: Catalog, name: string): ServiceConfig {
-  const service = findService(catalog, name);
-  if (service) return service;
-  const known = serviceNames(catalog);
-  throw invalid(
-    'unknown_service',
-    known.length > 0
-      ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
-      : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
-    [{ field: 'service', message: `unknown service "${name}"` }],
-  );
 }
 
 function resolveSeverity(requested: number | string | undefined, service: ServiceConfig | undefined): Severity {

@@ -8,7 +8,7 @@ import type {
   SlackViewMiddlewareArgs,
 } from '@slack/bolt';
 import { z } from 'zod';
-import type { Catalog } from '../catalog';
+import { type Catalog, servicesOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
 import type { ModalView } from '../slack/blocks';
 import { ephemeral, messageForError } from '../slack/replies';
@@ -309,7 +309,5 @@ async function submitChange(
 
 /** The service whose incidents or approvals channel this is, as the default for a declaration. */
 function serviceOfChannel(catalog: Catalog, channelId: string): string | undefined {
-  return Object.entries(catalog.services).find(
-    ([, service]) => service.channels.incidents === channelId || service.channels.approvals === channelId,
-  )?.[0];
+  return servicesOfChannel(catalog, channelId, ['incidents', 'approvals'])[0];
 }

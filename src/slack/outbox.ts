@@ -149,6 +149,8 @@ export class OutboxWorker {
       this.again = false;
       await this.running;
       await this.runUntilIdle();
+      // A topic handler may have enqueued and kicked meanwhile (a digest's update after its post).
+      await this.running;
     } while (this.again);
   }
 

@@ -1,3 +1,5 @@
 export * from './api';
 export * from './incidents';
 export * from './slack';
+export * from './jobs';
+export * from './sprints';
