@@ -33,7 +33,10 @@ const digestSchema = z
     timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional(),
   })
   .superRefine((digest, ctx) => {
-    const problem = scheduleProblem({ cron: digest.cron, timeZone: digest.timezone ?? 'UTC' });
+    const timeZone = digest.timezone ?? 'UTC';
+    // A bad time zone is reported on its own key.
+    if (!isTimeZone(timeZone)) return;
+    const problem = scheduleProblem({ cron: digest.cron, timeZone });
     if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem.replaceAll('`', '"') });
   });
 
