@@ -95,7 +95,7 @@ export function isOnServiceTeam(catalog: Catalog, serviceName: string, user: str
 export function requireServiceTeam(catalog: Catalog, serviceName: string, actor: string): void {
   if (isOnServiceTeam(catalog, serviceName, actor)) return;
   const service = requireService(catalog, serviceName);
-  throw forbidden('not_on_service_team', `Only the owners, on-call and approvers of ${serviceName} change its sprints. ${whoToAsk(service)}`);
+  throw forbidden('not_on_service_team', `Only the owners, on-call and approvers of ${serviceName} run its sprints. ${whoToAsk(service)}`);
 }
 
 /** Owners and approvers may point digests at customers (the contract says so). */

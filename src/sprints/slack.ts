@@ -106,15 +106,16 @@ async function runCommand(
       const digest = renderSprintDigest(digestView(sprint, await store.listFeatures(deps.db, sprint.id), onTeam ? 'team' : 'customers'));
       return onTeam ? [digest, { text: await openRequestsText(deps, service) }] : [digest];
     }
+    default:
+      break;
+  }
+  // Everything else shows or changes what customers must not see of each other: the service's people only.
+  requireServiceTeam(catalog, service, user);
+  switch (parsed.kind) {
     case 'requests':
       return [{ text: await openRequestsText(deps, service) }];
     case 'subscriptions':
       return [{ text: subscriptionsList(service, await listSubscriptions(deps, service)) }];
-    default:
-      break;
-  }
-  requireServiceTeam(catalog, service, user);
-  switch (parsed.kind) {
     case 'start': {
       const { sprint, channels } = await startSprint(deps, { ...parsed, service, actor: user });
       return [{ text: `🚀 Started *${toMrkdwn(sprint.name)}* for ${service} (${formatDateRange(sprint.startsOn, sprint.endsOn)}). ${postedTo(channels, service)}` }];

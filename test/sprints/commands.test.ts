@@ -87,6 +87,10 @@ describe('/sprint in Slack', () => {
     const customerDigest = t.slack.ephemeralsFor(stranger).at(-1)!;
     expect(blocksText(customerDigest)).toContain('Export invoices as PDF');
     expect(blocksText(customerDigest)).not.toContain('Postgres');
+    // Requests and subscriptions name other customers' channels.
+    for (const text of ['requests', 'subscriptions']) {
+      expect(await sprint(text, stranger, 'C0ACME')).toContain('Only the owners, on-call and approvers of payments run its sprints.');
+    }
   });
 
   it('explains what was wrong and what would work', async () => {
@@ -96,7 +100,7 @@ describe('/sprint in Slack', () => {
     expect(await sprint('start Sprint 42 2026-12-04 2026-11-23')).toContain('would end (2026-11-23) before it starts (2026-12-04)');
     expect(await sprint('add Something')).toContain('payments has no sprint yet. Start one with `/sprint start');
     expect(await sprint('start Sprint 42 2026-11-23 2026-12-04', stranger)).toBe(
-      'Only the owners, on-call and approvers of payments change its sprints. Ask <@U0OWNER>.',
+      'Only the owners, on-call and approvers of payments run its sprints. Ask <@U0OWNER>.',
     );
     expect(await sprint('start Sprint 42 2026-11-23 2026-12-04', owner, 'C0GENERAL')).toBe(
       'This channel is not one of a service’s channels in the catalog, so say which service with `service=<name>`. Known services: payments, search.',
