@@ -82,7 +82,7 @@ const channelToken = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
 export function parseSprintCommand(input: string): SprintCommand {
   const { words, service } = takeServiceOption(input);
   const [first = 'show', ...rest] = words;
-  const withService = <T extends SprintCommand>(command: T): T => (service ? { ...command, service } : command);
+  const withService: WithService = (command) => (service ? { ...command, service } : command);
   switch (first.toLowerCase()) {
     case 'help':
       return { kind: 'help' };
@@ -119,7 +119,7 @@ export function parseSprintCommand(input: string): SprintCommand {
       return parseSubscribe(rest, withService);
     case 'unsubscribe': {
       const channel = channelToken.exec(rest[0] ?? '')?.[1];
-      if (rest.length !== 1 || !channel) return invalid(`${channelHint('unsubscribe')}`);
+      if (rest.length !== 1 || !channel) return invalid(channelHint('unsubscribe'));
       return withService({ kind: 'unsubscribe', channel });
     }
     default:
@@ -130,6 +130,9 @@ export function parseSprintCommand(input: string): SprintCommand {
 const usageLine = `Try \`/sprint show\`, \`start\`, \`add\`, \`status\`, \`post\`, \`requests\`, \`link\`, \`subscribe\`, \`unsubscribe\` or \`help\`.`;
 
 const invalid = (message: string): SprintCommand => ({ kind: 'invalid', message });
+
+/** Adds the `service=<name>` option to a parsed command when it was given. */
+type WithService = <T extends SprintCommand>(command: T) => T;
 
 function takeServiceOption(input: string): { words: string[]; service?: string } {
   let service: string | undefined;
@@ -142,7 +145,7 @@ function takeServiceOption(input: string): { words: string[]; service?: string }
   return service ? { words, service } : { words };
 }
 
-function parseStart(words: string[], withService: <T extends SprintCommand>(command: T) => T): SprintCommand {
+function parseStart(words: string[], withService: WithService): SprintCommand {
   const example = '`/sprint start Sprint 42 2026-11-23 2026-12-04`';
   if (words.length < 3) return invalid(`\`/sprint start\` takes a name, a start date and an end date, for example ${example}.`);
   const [startText, endText] = words.slice(-2) as [string, string];
@@ -167,7 +170,7 @@ function channelHint(verb: 'subscribe' | 'unsubscribe'): string {
 }
 
 /** `#channel [<cron>] [<tz>]`: the time zone is the last word when it names one (or looks like one). */
-function parseSubscribe(words: string[], withService: <T extends SprintCommand>(command: T) => T): SprintCommand {
+function parseSubscribe(words: string[], withService: WithService): SprintCommand {
   const channel = channelToken.exec(words[0] ?? '')?.[1];
   if (!channel) return invalid(channelHint('subscribe'));
   const rest = words.slice(1).map((word) => word.replace(/^["'`“”‘’]+|["'`“”‘’]+$/g, '')).filter(Boolean);
