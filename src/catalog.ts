@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { invalid } from './errors';
+import { scheduleProblem } from './jobs/periods';
+import { isTimeZone } from './time';
 
 /**
  * The service catalog (`tandem.yaml`): who owns each service, who approves its
@@ -56,6 +59,19 @@ const defaultPolicy = {
 
 export type ChangePolicy = typeof defaultPolicy;
 
+const digestSchema = z
+  .strictObject({
+    cron: z.string().default('0 9 * * 1'),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional(),
+  })
+  .superRefine((digest, ctx) => {
+    const timeZone = digest.timezone ?? 'UTC';
+    // A bad time zone is reported on its own key.
+    if (!isTimeZone(timeZone)) return;
+    const problem = scheduleProblem({ cron: digest.cron, timeZone });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem.replaceAll('`', '"') });
+  });
+
 const serviceSchema = z.strictObject({
   description: z.string().optional(),
   owners: z.array(userId).default([]),
@@ -78,6 +94,14 @@ const serviceSchema = z.strictObject({
     .default({ customers: [] }),
   default_severity: severity.default(3),
   policy: policySchema,
+  /** Defaults for `/sprint subscribe` in this service's customer channels. */
+  digest: digestSchema.default({ cron: '0 9 * * 1' }),
+  request_followup_days: z
+    .number({ error: 'must be a number of days from 1 to 365' })
+    .int('must be a whole number of days')
+    .min(1, 'must be a number of days from 1 to 365')
+    .max(365, 'must be a number of days from 1 to 365')
+    .default(7),
 });
 
 const freezeSchema = z
@@ -188,6 +212,20 @@ export function serviceNames(catalog: Catalog): string[] {
   return Object.keys(catalog.services).sort();
 }
 
+/** The service named `name`, or an `unknown_service` error that lists the services there are. */
+export function requireService(catalog: Catalog, name: string): ServiceConfig {
+  const service = findService(catalog, name);
+  if (service) return service;
+  const known = serviceNames(catalog);
+  throw invalid(
+    'unknown_service',
+    known.length > 0
+      ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
+      : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
+    [{ field: 'service', message: `unknown service "${name}"` }],
+  );
+}
+
 /** Everyone who may approve changes to a service: its approver groups' members and named users. */
 export function approversOf(catalog: Catalog, service: ServiceConfig): Set<string> {
   const members = service.approvers.groups.flatMap((group) => catalog.groups[group] ?? []);
@@ -205,11 +243,20 @@ export function policyOf(catalog: Catalog, service?: ServiceConfig): ChangePolic
   };
 }
 
+export type ChannelRole = 'incidents' | 'approvals' | 'customers';
+
+/** The services whose catalog lists `channelId` in one of `roles`, in catalog order. */
+export function servicesOfChannel(catalog: Catalog, channelId: string, roles: readonly ChannelRole[]): string[] {
+  return Object.entries(catalog.services)
+    .filter(([, service]) =>
+      roles.some((role) => (role === 'customers' ? service.channels.customers.includes(channelId) : service.channels[role] === channelId)),
+    )
+    .map(([serviceName]) => serviceName);
+}
+
 /** The service whose incidents or approvals channel this is, if any. */
 export function serviceOfChannel(catalog: Catalog, channelId: string): string | undefined {
-  return Object.entries(catalog.services).find(
-    ([, service]) => service.channels.incidents === channelId || service.channels.approvals === channelId,
-  )?.[0];
+  return servicesOfChannel(catalog, channelId, ['incidents', 'approvals'])[0];
 }
 
 /** The people pulled into an incident swarm for a service: on-call first, then owners. */

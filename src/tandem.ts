@@ -22,6 +22,10 @@ import { pruneExpiredRecords } from './jobs/housekeeping';
 import { Scheduler } from './jobs/scheduler';
 import { createSlackApp } from './slack/app';
 import { OutboxWorker } from './slack/outbox';
+import { sprintRoutes } from './sprints/api';
+import { postScheduledDigests, remindAboutUnlinkedRequests } from './sprints/scheduled';
+import { digestTopic, handleUndeliverableDigest, recordDigestPosted, type SprintDeps } from './sprints/service';
+import * as sprintsSlack from './sprints/slack';
 import { type Clock, systemClock } from './time';
 
 export interface TandemOptions {
@@ -39,10 +43,9 @@ export interface Tandem {
   database: DatabaseHandle;
   outbox: OutboxWorker;
   background: BackgroundWork;
+  scheduler: Scheduler;
   /** Resolves when listener work, background work and due outbox messages are done. */
   idle(): Promise<void>;
-  /** Runs a scheduled job now. */
-  runJob(name: string): Promise<void>;
   /** Graceful stop: no new requests, in-flight work finished, database closed. */
   stop(): Promise<void>;
 }
@@ -94,11 +97,18 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       },
     });
 
+    const sprints: SprintDeps = { db, clock, catalog, logger, outbox, background, slack: slack.client, timeZone: config.timeZone };
+    sprintsSlack.register(slack.app, sprints);
+    outbox.on(digestTopic, {
+      sent: (row, response) => recordDigestPosted(sprints, row, response),
+      failed: (row, error) => handleUndeliverableDigest(sprints, row, error),
+    });
+
     const shutdown = new AbortController();
     const server = createHttpServer({
       slack: slack.requestListener,
       api: createApiHandler({
-        routes: [...incidentRoutes(incidents), ...changeRoutes(changes), ...metricsRoutes(home)],
+        routes: [...incidentRoutes(incidents), ...changeRoutes(changes), ...sprintRoutes(sprints), ...metricsRoutes(home)],
         tokens: new TokenVerifier(db, clock),
         db,
         clock,
@@ -116,6 +126,10 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
         { name: 'change-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: async () => void (await remindApprovers(changes)) },
         // Undecided changes are cancelled after their service's expiry.
         { name: 'change-expiry', cron: '7,37 * * * *', timeZone: config.timeZone, run: async () => void (await expireStaleChanges(changes)) },
+        // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.
+        { name: 'sprint-digests', cron: '* * * * *', timeZone: config.timeZone, run: () => postScheduledDigests(sprints), runAtStart: true },
+        // Owners hear once a day about customer requests that no feature answers yet.
+        { name: 'customer-request-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: () => remindAboutUnlinkedRequests(sprints), runAtStart: true },
       ],
       logger,
     );
@@ -135,8 +149,9 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       database,
       outbox,
       background,
-      runJob: (name) => scheduler.runNow(name),
+      scheduler,
       async idle() {
+        await scheduler.idle();
         await background.idle();
         await outbox.drain();
         await background.idle();

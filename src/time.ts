@@ -15,35 +15,31 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-/** The calendar date of `at` in `timeZone`, as YYYY-MM-DD. */
-export function localDate(at: Date, timeZone: string): string {
+/** The wall-clock time of `at` in `timeZone`, as YYYY-MM-DDTHH:mm:ss (no offset). */
+export function localDateTime(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
   }).formatToParts(at);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')}`;
+  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}`;
 }
+
+/** The calendar date of `at` in `timeZone`, as YYYY-MM-DD. */
+export const localDate = (at: Date, timeZone: string) => localDateTime(at, timeZone).slice(0, 10);
 
 /** The calendar date of `at` in `timeZone`, as YYYYMMDD. */
 export const compactDate = (at: Date, timeZone: string) => localDate(at, timeZone).replaceAll('-', '');
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`, in milliseconds. */
 function zoneOffsetMs(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(at);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wallClock = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  const wallClock = Date.parse(`${localDateTime(at, timeZone)}Z`);
   return wallClock - Math.floor(at.getTime() / 1000) * 1000;
 }
 

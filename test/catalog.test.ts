@@ -64,6 +64,21 @@ describe('service catalog', () => {
     );
   });
 
+  it('defaults and checks the sprint digest keys', () => {
+    const payments = parseCatalog('services:\n  payments: {}\n').services.payments!;
+    expect(payments.digest).toEqual({ cron: '0 9 * * 1' });
+    expect(payments.request_followup_days).toBe(7);
+    expect(failure('services:\n  payments:\n    digest: { cron: "0 9 * *" }\n')).toBe(
+      'tandem.yaml: services.payments.digest.cron: A schedule has 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first; "0 9 * *" has 4. For example "0 9 * * 1" (Mondays at 09:00).',
+    );
+    expect(failure('services:\n  payments:\n    digest: { timezone: Europe/Berln }\n')).toBe(
+      'tandem.yaml: services.payments.digest.timezone: must be an IANA time zone such as Europe/Berlin or UTC',
+    );
+    expect(failure('services:\n  payments:\n    request_followup_days: 0\n')).toBe(
+      'tandem.yaml: services.payments.request_followup_days: must be a number of days from 1 to 365',
+    );
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     expect(failure('services:\n  payments: [\n')).toMatch(/^tandem\.yaml:\d+:\d+: not valid YAML/);
   });

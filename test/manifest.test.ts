@@ -5,7 +5,10 @@ import { type Harness, startHarness } from './support/harness';
 
 interface Manifest {
   display_information: { name: string; description: string; long_description: string };
-  features: { slash_commands: Array<{ command: string; url: string; description: string; should_escape: boolean }> };
+  features: {
+    slash_commands: Array<{ command: string; url: string; description: string; should_escape: boolean }>;
+    shortcuts: Array<{ name: string; type: string; callback_id: string; description: string }>;
+  };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
     interactivity: { is_enabled: boolean; request_url: string };
@@ -35,11 +38,24 @@ describe('Slack app manifest', () => {
 
   it('declares exactly the commands Tandem answers', async () => {
     const declared = manifest.features.slash_commands.map((command) => command.command).sort();
-    expect(declared).toEqual(['/change', '/incident', '/tandem']);
+    expect(declared).toEqual(['/change', '/incident', '/sprint', '/tandem']);
     for (const command of declared) {
       const answer = await t.simulator.command('U0ALICE', 'C0GENERAL', command, 'help');
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ text: expect.stringContaining(command) });
+    }
+  });
+
+  it('declares exactly the shortcuts Tandem answers', async () => {
+    expect(manifest.features.shortcuts.map((shortcut) => [shortcut.type, shortcut.callback_id])).toEqual([['message', 'sprint.track_request']]);
+    for (const shortcut of manifest.features.shortcuts) {
+      expect(shortcut.description.length).toBeLessThanOrEqual(150);
+      const message = t.slack.post('C0GENERAL', { text: 'Could you add dark mode?', user: 'U0ALICE' });
+      const answer = await t.simulator.shortcut('U0ALICE', message, shortcut.callback_id);
+      await t.idle();
+      expect(answer.status).toBe(200);
+      // C0GENERAL is no customer channel, so Tandem explains instead of tracking.
+      expect(t.slack.ephemeralsFor('U0ALICE').at(-1)!.text).toContain('is not one');
     }
   });
 

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { BackgroundWork } from '../background';
+import { type Catalog, findService, requireService, respondersOf, type ServiceConfig } from '../catalog';
 import type { DomainEvents } from '../events';
-import { type Catalog, findService, respondersOf, type ServiceConfig, serviceNames } from '../catalog';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
 import { attributeIncident } from '../changes/service';
@@ -473,19 +473,6 @@ export function findIncidentByReference(db: Database, reference: string): Promis
     byId: (id) => store.findIncidentById(db, id),
     byNumber: (number) => store.findIncidentByNumber(db, number),
   });
-}
-
-function requireService(catalog: Catalog, name: string): ServiceConfig {
-  const service = findService(catalog, name);
-  if (service) return service;
-  const known = serviceNames(catalog);
-  throw invalid(
-    'unknown_service',
-    known.length > 0
-      ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
-      : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
-    [{ field: 'service', message: `unknown service "${name}"` }],
-  );
 }
 
 function resolveSeverity(requested: number | string | undefined, service: ServiceConfig | undefined): Severity {

@@ -1,7 +1,7 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
-import { findChangeByNumber, listRecentChanges } from '../changes/store';
 import { serviceOfChannel } from '../catalog';
+import { findChangeByNumber, listRecentChanges } from '../changes/store';
 import { isTandemError } from '../errors';
 import type { ModalView } from '../slack/blocks';
 import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';

@@ -7,6 +7,8 @@ export interface Schedule {
   cron: string;
   timeZone: string;
   run: () => Promise<void>;
+  /** Also run once at start-up, so a period missed while no instance ran is caught up at once. */
+  runAtStart?: boolean;
 }
 
 /** Ticks every schedule with node-cron; a tick never overlaps the previous one of the same job. */
@@ -28,20 +30,26 @@ export class Scheduler {
         suppressMissedWarning: true,
       }),
     );
+    for (const schedule of this.schedules) if (schedule.runAtStart) void this.tick(schedule);
   }
 
-  /** Runs a job now, as its schedule would (operations and tests). */
-  async runNow(name: string): Promise<void> {
+  /** Runs a job now, as a tick would, but lets its failure through: for operations and tests. */
+  async run(name: string): Promise<void> {
     const schedule = this.schedules.find((candidate) => candidate.name === name);
-    if (!schedule) throw new Error(`there is no job named ${name}`);
+    if (!schedule) throw new Error(`no scheduled job named ${name}`);
     await this.track(schedule.run());
+  }
+
+  /** Resolves when the jobs running now have finished. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
   }
 
   /** Stops ticking and waits for jobs already running. */
   async stop(): Promise<void> {
     await Promise.all(this.tasks.map((task) => task.destroy()));
     this.tasks = [];
-    await Promise.allSettled([...this.running]);
+    await this.idle();
   }
 
   private async tick(schedule: Schedule): Promise<void> {

@@ -7,6 +7,12 @@ export type Block = types.KnownBlock;
 export type ModalView = types.ModalView;
 export type Option = types.PlainTextOption;
 
+/** A message as chat.postMessage and chat.update take it: fallback text for notifications, and blocks. */
+export interface Message {
+  text: string;
+  blocks?: Block[];
+}
+
 export const plain = (text: string, max = 3000): types.PlainTextElement => ({
   type: 'plain_text',
   text: truncate(text, max),

@@ -36,7 +36,11 @@ const remedies: Record<string, string> = {
 
 /** A sentence for people: what Slack said and what would fix it. */
 export function describeSlackError(error: unknown): string {
-  const code = slackErrorCode(error);
+  return describeSlackErrorCode(slackErrorCode(error));
+}
+
+/** The same, for an error code already taken from Slack's answer (an outbox row's last error). */
+export function describeSlackErrorCode(code: string): string {
   const remedy = remedies[code];
   return remedy ? `Slack said \`${code}\`. ${remedy}` : `Slack said \`${code}\`.`;
 }

@@ -5,6 +5,7 @@ import type { Database } from '../db/client';
 import { type OutboxRow, slackOutbox } from '../db/schema';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
+import { WorkspacePause } from './workspace-pause';
 
 /** A Slack Web API call to make after the transaction that wrote it commits. */
 export interface OutboxMessage {
@@ -111,6 +112,8 @@ export class OutboxWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly workspacePause = new WorkspacePause();
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: OutboxWorkerOptions) {}
 
@@ -149,12 +152,15 @@ export class OutboxWorker {
       this.again = false;
       await this.running;
       await this.runUntilIdle();
+      // A topic handler may have enqueued and kicked meanwhile (a digest's update after its post).
+      await this.running;
     } while (this.again);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.resumeTimer);
     await this.running;
   }
 
@@ -164,11 +170,26 @@ export class OutboxWorker {
       if (rows.length === 0) return;
       // One row per channel at most, so these can go out side by side.
       const queue = [...rows];
+      const held: OutboxRow[] = [];
       const lanes = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
-        for (let row = queue.shift(); row; row = queue.shift()) await this.send(row);
+        for (let row = queue.shift(); row; row = queue.shift()) {
+          if (this.workspacePause.pausedUntil(this.options.clock.now().getTime())) held.push(row);
+          else await this.send(row);
+        }
       });
       await Promise.all(lanes);
+      await this.release(held);
     }
+  }
+
+  /** Hands back rows claimed but not sent because the workspace is rate limited; they go first when it resumes. */
+  private async release(rows: OutboxRow[]): Promise<void> {
+    const resumeAt = this.workspacePause.pausedUntil(this.options.clock.now().getTime());
+    if (rows.length === 0 || resumeAt === undefined) return;
+    await this.options.db
+      .update(slackOutbox)
+      .set({ lockedUntil: null, notBefore: new Date(resumeAt), attempts: sql`${slackOutbox.attempts} - 1` })
+      .where(inArray(slackOutbox.id, rows.map((row) => row.id)));
   }
 
   /**
@@ -179,6 +200,7 @@ export class OutboxWorker {
   private async claim(): Promise<OutboxRow[]> {
     const { db, clock, batchSize = 50 } = this.options;
     const now = clock.now();
+    if (this.workspacePause.pausedUntil(now.getTime())) return [];
     const head = alias(slackOutbox, 'head');
     const oldestPendingOfChannel = db
       .select({ id: sql`min(${head.id})` })
@@ -227,6 +249,7 @@ export class OutboxWorker {
         return;
       case 'retry':
         logger.warn({ outbox: row.id, method: row.method, error: outcome.error, retryInMs: outcome.afterMs }, 'slack call will be retried');
+        if (outcome.error === 'ratelimited') this.pauseIfWorkspaceLimited(row, now, outcome.afterMs);
         await db
           .update(slackOutbox)
           .set({ notBefore: new Date(now.getTime() + outcome.afterMs), lockedUntil: null, lastError: outcome.error })
@@ -242,6 +265,15 @@ export class OutboxWorker {
         await this.notify(row, () => handler?.failed?.(row, outcome.error));
         return;
     }
+  }
+
+  private pauseIfWorkspaceLimited(row: OutboxRow, now: Date, retryAfterMs: number): void {
+    const pauseMs = this.workspacePause.rateLimited(row.channel ?? `row-${row.id}`, now.getTime(), retryAfterMs);
+    if (pauseMs === 0) return;
+    this.options.logger.warn({ pauseMs }, 'slack rate limits the workspace; pausing the outbox');
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => this.kick(), pauseMs);
+    this.resumeTimer.unref();
   }
 
   private async notify(row: OutboxRow, callback: () => Promise<void> | undefined): Promise<void> {

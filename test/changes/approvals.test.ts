@@ -206,19 +206,19 @@ describe('change approvals in Slack', () => {
   it('reminds approvers once per interval and expires undecided changes', async () => {
     await request('search Reindex catalog');
     t.clock.advance(60 * 60_000);
-    await t.tandem.runJob('change-reminders');
+    await t.tandem.scheduler.run('change-reminders');
     await t.idle();
     const carolDm = () => t.slack.messagesIn(t.slack.imWith('U0CAROL').id);
     expect(carolDm()).toHaveLength(1);
 
     t.clock.advance(61 * 60_000);
-    await t.tandem.runJob('change-reminders');
-    await t.tandem.runJob('change-reminders');
+    await t.tandem.scheduler.run('change-reminders');
+    await t.tandem.scheduler.run('change-reminders');
     await t.idle();
     expect(carolDm().map((message) => message.text).filter((text) => text.startsWith('⏰'))).toEqual(['⏰ CHG-1 has waited 2h for approval. <@U0CAROL>']);
 
     t.clock.advance(3 * 86_400_000);
-    await t.tandem.runJob('change-expiry');
+    await t.tandem.scheduler.run('change-expiry');
     await t.idle();
     expect(await change()).toMatchObject({ status: 'cancelled', decidedBy: ['policy'], decisionReason: 'expired after 3 days without a decision' });
   });

@@ -94,6 +94,23 @@ describe('Slack outbox', () => {
     ]);
   });
 
+  it('pauses every channel when several are rate limited at once, as the workspace is at its limit', async () => {
+    for (const id of ['C0C', 'C0D', 'C0E']) slack.addChannel({ id, name: id.toLowerCase() });
+    await enqueue(database.handle.db, clock, ['C0A', 'C0B', 'C0C', 'C0D', 'C0E'].map((channel) => post(channel, `to ${channel}`)));
+    slack.failNext('chat.postMessage', { rateLimitedFor: 2 }, 3);
+    const outbox = new OutboxWorker({ db: database.handle.db, client: client(), clock, logger, concurrency: 1 });
+    await outbox.drain();
+    // Three channels refused in a row: the other two wait too instead of earning 429s of their own.
+    expect(slack.messages).toHaveLength(0);
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(3);
+    clock.advance(2_000);
+    await outbox.drain();
+    expect(slack.messages.map((message) => message.text).sort()).toEqual(['to C0A', 'to C0B', 'to C0C', 'to C0D', 'to C0E']);
+    const rows = await database.handle.db.select().from(slackOutbox);
+    expect(rows.map((row) => row.attempts).sort()).toEqual([1, 1, 2, 2, 2]);
+    await outbox.stop();
+  });
+
   it('drops a second message with the same dedup key', async () => {
     await enqueue(database.handle.db, clock, [post('C0A', 'once', 'k1')]);
     await enqueue(database.handle.db, clock, [post('C0A', 'once', 'k1')]);

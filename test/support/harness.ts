@@ -14,7 +14,9 @@ import { interceptSlack, slackOrigin } from './fake-slack';
 export const signingSecret = 'test-signing-secret';
 
 export interface Harness {
+  /** Replaced by restart(). */
   tandem: Tandem;
+  catalog: Catalog;
   slack: FakeSlack;
   simulator: SlackSimulator;
   database: TestDatabase;
@@ -24,6 +26,8 @@ export interface Harness {
   idle(): Promise<void>;
   api(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   token(...scopes: string[]): Promise<string>;
+  /** Stops this Tandem and starts a new one on the same database, fake Slack and clock, as a deploy would. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,11 @@ export interface HarnessOptions {
   /** Prepares the fake workspace (users, channels) before Tandem starts. */
   workspace?: (slack: FakeSlack) => void;
   config?: Partial<Config>;
+  /**
+   * Starts a second instance beside this one: its own connection pool to the same
+   * database (PostgreSQL only), the same fake Slack and clock. Stopping it leaves the database.
+   */
+  alongside?: Harness;
 }
 
 /** The fake workspace grants exactly what the manifest asks for, so a missing scope fails a test. */
@@ -45,19 +54,23 @@ let interceptor: ReturnType<typeof interceptSlack> | undefined;
 
 /** Tandem on a fresh database, talking to a fake Slack through msw, on a real HTTP port. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const catalog = typeof options.catalog === 'string' ? parseCatalog(options.catalog) : (options.catalog ?? emptyCatalog);
-  const slack = new FakeSlack({ origin: slackOrigin, scopes: manifestScopes });
-  for (const user of catalogUsers(catalog)) slack.addUser({ id: user, name: user.toLowerCase() });
-  for (const channel of catalogChannels(catalog)) slack.addChannel({ id: channel, name: channel.toLowerCase() });
-  options.workspace?.(slack);
+  const { alongside } = options;
+  const catalog =
+    typeof options.catalog === 'string' ? parseCatalog(options.catalog) : (options.catalog ?? alongside?.catalog ?? emptyCatalog);
+  const slack = alongside?.slack ?? new FakeSlack({ origin: slackOrigin, scopes: manifestScopes });
+  if (!alongside) {
+    for (const user of catalogUsers(catalog)) slack.addUser({ id: user, name: user.toLowerCase() });
+    for (const channel of catalogChannels(catalog)) slack.addChannel({ id: channel, name: channel.toLowerCase() });
+    options.workspace?.(slack);
+  }
   activeSlack = slack;
   interceptor ??= interceptSlack(() => {
     if (!activeSlack) throw new Error('no fake Slack is active');
     return activeSlack;
   });
 
-  const database = await createTestDatabase();
-  const clock = options.clock ?? new TestClock();
+  const database = alongside ? await sharedDatabase(alongside.database) : await createTestDatabase();
+  const clock = options.clock ?? alongside?.clock ?? new TestClock();
   const config: Config = {
     database: { url: database.url, dataDir: '' },
     slack: { botToken: slack.botToken, signingSecret, appToken: undefined, apiUrl: slack.apiUrl },
@@ -68,20 +81,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLevel: 'silent',
     ...options.config,
   };
-  const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: database.handle });
-  const baseUrl = `http://127.0.0.1:${tandem.port}`;
-  const simulator = new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret });
+  const boot = async () => {
+    const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: database.handle });
+    const baseUrl = `http://127.0.0.1:${tandem.port}`;
+    return { tandem, baseUrl, simulator: new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret }) };
+  };
 
-  return {
-    tandem,
+  const harness: Harness = {
+    ...(await boot()),
+    catalog,
     slack,
-    simulator,
     database,
     clock,
-    baseUrl,
-    idle: () => tandem.idle(),
+    idle: () => harness.tandem.idle(),
     async api(method, path, { token, body, headers = {} } = {}) {
-      const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      const response = await fetch(`${harness.baseUrl}/api/v1${path}`, {
         method,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -97,12 +111,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const { token } = await createApiToken(database.handle.db, clock, { name: `test-${Math.random().toString(36).slice(2, 8)}`, scopes });
       return token;
     },
+    async restart() {
+      await harness.tandem.stop();
+      Object.assign(harness, await boot());
+    },
     async stop() {
-      await tandem.stop();
+      await harness.tandem.stop();
       await database.drop();
-      if (activeSlack === slack) activeSlack = undefined;
+      if (activeSlack === slack && !alongside) activeSlack = undefined;
     },
   };
+  return harness;
+}
+
+/** Another connection pool to a test database, closed (not dropped) when its instance stops. */
+async function sharedDatabase(database: TestDatabase): Promise<TestDatabase> {
+  const handle = await database.openAnother();
+  return { ...database, handle, drop: () => handle.close() };
 }
 
 function catalogUsers(catalog: Catalog): string[] {

@@ -3,3 +3,5 @@ export * from './changes';
 export * from './home';
 export * from './incidents';
 export * from './slack';
+export * from './jobs';
+export * from './sprints';

@@ -107,6 +107,26 @@ export class SlackSimulator {
     return first;
   }
 
+  /** Uses a message shortcut on `message` (its ⋮ menu → the app's shortcut), as Slack sends it. */
+  async shortcut(user: string, message: FakeMessage, callbackId: string): Promise<Delivery> {
+    const name = this.slack.users.get(user)?.name ?? user;
+    const payload = {
+      type: 'message_action',
+      callback_id: callbackId,
+      trigger_id: this.slack.issueTrigger(user),
+      message_ts: message.ts,
+      response_url: this.slack.responseUrlFor({ channel: message.channel, user }),
+      message: { type: 'message', ts: message.ts, text: message.text, user: message.user, ...(message.blocks ? { blocks: message.blocks } : {}) },
+      user: { id: user, name, username: name, team_id: this.slack.teamId },
+      channel: { id: message.channel, name: this.slack.channels.get(message.channel)?.name ?? '' },
+      team: { id: this.slack.teamId, domain: 'sandbox' },
+      token: 'deprecated-verification-token',
+      action_ts: `${Date.now() / 1000}`,
+      is_enterprise_install: false,
+    };
+    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+
   /** Submits an open modal with values keyed by input block_id. */
   async submit(user: string, viewId: string, values: Record<string, InputValue>): Promise<SubmitResult> {
     const open = this.slack.views.get(viewId);

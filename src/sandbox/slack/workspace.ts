@@ -1,4 +1,5 @@
 import { blockProblems, viewProblems } from './block-kit';
+import { type PostingLimitOptions, PostingLimits } from './rate-limits';
 
 /**
  * A Slack workspace in memory, answering the Web API methods Tandem uses with
@@ -88,6 +89,8 @@ export interface FakeSlackOptions {
   teamId?: string;
   /** The bot token's scopes (as installed from the manifest); unset grants every scope. */
   scopes?: string[];
+  /** Enforces Slack's posting rate limits with 429s; unset posts without limit. */
+  postingLimits?: PostingLimitOptions;
 }
 
 const botUser: FakeUser = { id: 'U0TANDEMBOT', name: 'tandem', realName: 'Tandem', email: 'tandem@bots.invalid', tz: 'UTC', isBot: true };
@@ -116,9 +119,12 @@ export class FakeSlack {
   private sequence = 0;
 
   private readonly scopes: Set<string> | undefined;
+  /** Set when the workspace enforces posting limits; counts the posts it refused. */
+  readonly postingLimits: PostingLimits | undefined;
 
   constructor(options: FakeSlackOptions) {
     this.origin = options.origin;
+    this.postingLimits = options.postingLimits ? new PostingLimits(options.postingLimits) : undefined;
     this.scopes = options.scopes ? new Set(options.scopes) : undefined;
     this.botToken = options.botToken ?? 'xoxb-sandbox-token';
     this.teamId = options.teamId ?? 'T0SANDBOX';
@@ -217,6 +223,8 @@ export class FakeSlack {
     const injected = this.takeFailure(method);
     if (injected && !('delayMs' in injected.failure)) return injected.answer;
     const delayMs = injected && 'delayMs' in injected.failure ? injected.failure.delayMs : undefined;
+    const retryAfter = method === 'chat.postMessage' ? this.postingLimits?.admit(String(args.channel ?? '')) : 0;
+    if (retryAfter) return rateLimited(retryAfter);
     const answer = this.answer(method, args, authorization);
     return delayMs ? { ...answer, delayMs } : answer;
   }
@@ -489,12 +497,7 @@ export class FakeSlack {
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.failures.splice(index, 1);
     const { failure } = entry;
-    if ('rateLimitedFor' in failure) {
-      return {
-        failure,
-        answer: { status: 429, headers: { 'retry-after': String(failure.rateLimitedFor) }, body: { ok: false, error: 'ratelimited' } },
-      };
-    }
+    if ('rateLimitedFor' in failure) return { failure, answer: rateLimited(failure.rateLimitedFor) };
     if ('httpStatus' in failure) return { failure, answer: { status: failure.httpStatus, headers: {}, body: { ok: false, error: 'fatal_error' } } };
     if ('delayMs' in failure) return { failure, answer: ok({}) };
     return { failure, answer: this.error(failure.error, failure.extra) };
@@ -640,6 +643,12 @@ class SlackApiError extends Error {
 }
 
 const ok = (body: Json): WebApiAnswer => ({ status: 200, headers: {}, body: { ok: true, ...body } });
+
+const rateLimited = (seconds: number): WebApiAnswer => ({
+  status: 429,
+  headers: { 'retry-after': String(seconds) },
+  body: { ok: false, error: 'ratelimited' },
+});
 
 /** Reads a Web API request body the way Slack does: form fields (JSON-encoded where structured) or JSON. */
 export function parseWebApiBody(contentType: string | null, raw: string): Json {

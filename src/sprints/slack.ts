@@ -1,0 +1,224 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  MessageShortcut,
+  SlackCommandMiddlewareArgs,
+  SlackShortcutMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+} from '@slack/bolt';
+import { z } from 'zod';
+import type { CustomerRequestRow } from '../db/schema';
+import { invalid, notFound } from '../errors';
+import type { Message, Option } from '../slack/blocks';
+import { ephemeral, messageForError } from '../slack/replies';
+import { fromCommandText, toMrkdwn } from '../slack/text';
+import { readViewState } from '../slack/view-state';
+import {
+  featureOption,
+  formatDateRange,
+  helpText,
+  openRequestsList,
+  postedTo,
+  renderSprintDigest,
+  requestFieldIds,
+  requestLinkedReply,
+  scheduleLine,
+  sprintViewIds,
+  subscriptionsList,
+  trackRequestModal,
+  trackRequestShortcut,
+} from './blocks';
+import { parseSprintCommand, requestKey, type SprintCommand } from './model';
+import {
+  addFeature,
+  addPermalink,
+  changeFeatureStatus,
+  digestView,
+  isOnServiceTeam,
+  linkRequest,
+  listSubscriptions,
+  postDigestNow,
+  requireCurrentSprint,
+  requireRequest,
+  requireServiceTeam,
+  serviceForCommand,
+  servicesOfRequest,
+  type SprintDeps,
+  startSprint,
+  subscribe,
+  trackRequest,
+  unsubscribe,
+} from './service';
+import * as store from './store';
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+type ShortcutArgs = SlackShortcutMiddlewareArgs<MessageShortcut> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+
+/** `/sprint`, the "Track as customer request" message shortcut and its modal. */
+export function register(app: App, deps: SprintDeps): void {
+  app.command('/sprint', (args) => onSprintCommand(deps, args));
+  app.shortcut<MessageShortcut>(trackRequestShortcut, (args) => onTrackRequest(deps, args));
+  app.view(sprintViewIds.trackRequest, (args) => onTrackRequestSubmitted(deps, args));
+}
+
+async function onSprintCommand(deps: SprintDeps, { command, ack, respond }: CommandArgs) {
+  const parsed = parseSprintCommand(fromCommandText(command.text));
+  if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', text: helpText() });
+  if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', text: parsed.message });
+  await ack();
+  try {
+    for (const reply of await runCommand(deps, parsed, command.user_id, command.channel_id)) {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...reply });
+    }
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+/** Runs one subcommand for `user`, typed in `channel`; answers with the messages to show them. */
+async function runCommand(
+  deps: SprintDeps,
+  parsed: Exclude<SprintCommand, { kind: 'help' | 'invalid' }>,
+  user: string,
+  channel: string,
+): Promise<Message[]> {
+  const { catalog } = deps;
+  switch (parsed.kind) {
+    case 'subscribe': {
+      const { subscription, next } = await subscribe(deps, { ...parsed, actor: user });
+      return [{ text: `📬 <#${subscription.channel}> gets the sprint digest of *${subscription.service}*: ${scheduleLine(subscription, next)}.` }];
+    }
+    case 'unsubscribe': {
+      const subscription = await unsubscribe(deps, { ...parsed, actor: user });
+      return [{ text: `🔕 <#${subscription.channel}> no longer gets the sprint digest of *${subscription.service}*.` }];
+    }
+    case 'link':
+      return [await linkFromCommand(deps, parsed)];
+    default:
+      break;
+  }
+  const service = serviceForCommand(catalog, parsed.service, channel);
+  switch (parsed.kind) {
+    case 'show': {
+      const sprint = await requireCurrentSprint(deps.db, service);
+      const onTeam = isOnServiceTeam(catalog, service, user);
+      const digest = renderSprintDigest(digestView(sprint, await store.listFeatures(deps.db, sprint.id), onTeam ? 'team' : 'customers'));
+      return onTeam ? [digest, { text: await openRequestsText(deps, service) }] : [digest];
+    }
+    default:
+      break;
+  }
+  // Everything else shows or changes what customers must not see of each other: the service's people only.
+  requireServiceTeam(catalog, service, user);
+  switch (parsed.kind) {
+    case 'requests':
+      return [{ text: await openRequestsText(deps, service) }];
+    case 'subscriptions':
+      return [{ text: subscriptionsList(service, await listSubscriptions(deps, service)) }];
+    case 'start': {
+      const { sprint, channels } = await startSprint(deps, { ...parsed, service, actor: user });
+      return [{ text: `🚀 Started *${toMrkdwn(sprint.name)}* for ${service} (${formatDateRange(sprint.startsOn, sprint.endsOn)}). ${postedTo(channels, service)}` }];
+    }
+    case 'add': {
+      const { sprint, feature } = await addFeature(deps, { ...parsed, service, actor: user });
+      const visibility = feature.customerVisible ? '' : ' as internal work, which customers never see';
+      return [{ text: `➕ Added \`${feature.key}\` ${toMrkdwn(feature.title)} to *${toMrkdwn(sprint.name)}*${visibility}.` }];
+    }
+    case 'status': {
+      const { feature, from } = await changeFeatureStatus(deps, { ...parsed, service, actor: user });
+      return [{ text: `🔁 \`${feature.key}\` ${toMrkdwn(feature.title)}: ${from} → *${feature.status}*. Digests in customer channels are updated in place.` }];
+    }
+    case 'post': {
+      const { sprint, channels } = await postDigestNow(deps, service);
+      return [{ text: `📣 *${toMrkdwn(sprint.name)}*: ${postedTo(channels, service)}` }];
+    }
+  }
+}
+
+async function openRequestsText(deps: SprintDeps, service: string): Promise<string> {
+  const customers = deps.catalog.services[service]?.channels.customers ?? [];
+  return openRequestsList(service, await store.listOpenRequests(deps.db, service, customers, 25));
+}
+
+/** `/sprint link R-4 F-2`: the feature is looked up in the current sprint of the request's service. */
+async function linkFromCommand(deps: SprintDeps, parsed: Extract<SprintCommand, { kind: 'link' }>): Promise<Message> {
+  const request = await requireRequest(deps.db, parsed.request);
+  const candidates = servicesOfRequest(deps.catalog, request);
+  const service = parsed.service ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!service) {
+    const where = candidates.length > 1 ? `belongs to ${candidates.join(' and ')}` : 'no service lists as a customer channel any more';
+    throw invalid('service_required', `${requestKey(request.number)} was raised in <#${request.channel}>, which ${where}. Say which service’s sprint has the feature with \`service=<name>\`.`);
+  }
+  const sprint = await requireCurrentSprint(deps.db, service);
+  const feature = await store.findFeatureByKey(deps.db, sprint.id, parsed.feature);
+  if (!feature) throw notFound('feature_not_found', `${sprint.name} (${service}) has no feature ${parsed.feature}. \`/sprint show\` lists its features.`);
+  const linked = await linkRequest(deps, { requestId: request.id, featureId: feature.id });
+  return requestLinkedReply(linked.request, linked.feature);
+}
+
+const messageShortcut = z.object({
+  trigger_id: z.string(),
+  user: z.object({ id: z.string() }),
+  channel: z.object({ id: z.string() }),
+  message: z.object({ ts: z.string(), text: z.string().optional(), user: z.string().optional() }),
+});
+
+/** "Track as customer request" on a message: records it at once, then asks which feature answers it. */
+async function onTrackRequest(deps: SprintDeps, { ack, body, client, respond }: ShortcutArgs) {
+  await ack();
+  const payload = messageShortcut.safeParse(body);
+  if (!payload.success) {
+    await respond(ephemeral('Slack sent this shortcut without the message it was used on, so nothing was tracked. Please try again.'));
+    return;
+  }
+  const { trigger_id: triggerId, user, channel, message } = payload.data;
+  try {
+    const { request, created } = await trackRequest(deps, {
+      channel: channel.id,
+      messageTs: message.ts,
+      text: message.text ?? '',
+      requester: message.user,
+      actor: user.id,
+    });
+    await client.views.open({ trigger_id: triggerId, view: trackRequestModal(request, await featureChoices(deps, request), !created) });
+    if (created) deps.background.run(() => addPermalink(deps, request));
+  } catch (error) {
+    await respond(ephemeral(messageForError(error, deps.logger)));
+  }
+}
+
+/** Features of the current sprints of the request's services that could still answer it. */
+async function featureChoices(deps: SprintDeps, request: CustomerRequestRow): Promise<Option[]> {
+  const services = servicesOfRequest(deps.catalog, request);
+  const choices: Option[] = [];
+  for (const service of services) {
+    const sprint = await store.findCurrentSprint(deps.db, service);
+    if (!sprint) continue;
+    for (const feature of await store.listFeatures(deps.db, sprint.id)) {
+      if (feature.status !== 'dropped') choices.push(featureOption(feature, services.length > 1 ? service : undefined));
+    }
+  }
+  return choices;
+}
+
+const requestMetadata = z.object({ requestId: z.uuid() });
+
+async function onTrackRequestSubmitted(deps: SprintDeps, { ack, view, body }: ViewArgs) {
+  const state = readViewState(view);
+  const metadata = state.metadata(requestMetadata);
+  const featureId = state.selected(requestFieldIds.feature);
+  if (!metadata) {
+    await ack({ response_action: 'errors', errors: { [requestFieldIds.feature]: 'This form is out of date; close it and use the shortcut again.' } });
+    return;
+  }
+  // No feature chosen: the request stays tracked, and its service's owners are reminded about it.
+  if (!featureId) return ack();
+  try {
+    const { request, feature } = await linkRequest(deps, { requestId: metadata.requestId, featureId });
+    await ack();
+    await deps.slack.chat.postMessage({ channel: body.user.id, ...requestLinkedReply(request, feature) });
+  } catch (error) {
+    await ack({ response_action: 'errors', errors: { [requestFieldIds.feature]: messageForError(error, deps.logger) } });
+  }
+}
