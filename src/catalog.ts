@@ -59,18 +59,24 @@ const defaultPolicy = {
 
 export type ChangePolicy = typeof defaultPolicy;
 
-const digestSchema = z
-  .strictObject({
-    cron: z.string().default('0 9 * * 1'),
-    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional(),
-  })
-  .superRefine((digest, ctx) => {
-    const timeZone = digest.timezone ?? 'UTC';
-    // A bad time zone is reported on its own key.
-    if (!isTimeZone(timeZone)) return;
-    const problem = scheduleProblem({ cron: digest.cron, timeZone });
-    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem.replaceAll('`', '"') });
-  });
+/** A recurring schedule: cron fields (default Mondays 09:00) in a time zone (default TANDEM_TIMEZONE). */
+const scheduleFields = {
+  cron: z.string().default('0 9 * * 1'),
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional(),
+};
+
+function checkSchedule(schedule: { cron: string; timezone?: string }, ctx: z.RefinementCtx) {
+  const timeZone = schedule.timezone ?? 'UTC';
+  // A bad time zone is reported on its own key.
+  if (!isTimeZone(timeZone)) return;
+  const problem = scheduleProblem({ cron: schedule.cron, timeZone });
+  if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem.replaceAll('`', '"') });
+}
+
+const digestSchema = z.strictObject(scheduleFields).superRefine(checkSchedule);
+
+/** The weekly continual-improvement report: where it is posted and when. */
+const reportSchema = z.strictObject({ channel: channelId, ...scheduleFields }).superRefine(checkSchedule);
 
 const serviceSchema = z.strictObject({
   description: z.string().optional(),
@@ -123,7 +129,8 @@ const catalogSchema = z
     freeze: z.array(freezeSchema).default([]),
     /** Defaults for every service's `policy`. */
     policy: policySchema,
-    /** The sprint cadence change budgets follow when no sprint is recorded. */
+    report: reportSchema.optional(),
+    /** The sprint cadence change budgets follow. */
     sprints: z
       .strictObject({
         length_days: wholeNumber(1).default(14),

@@ -15,6 +15,7 @@ import type { HomeDeps } from './home/slack';
 import * as homeSlack from './home/slack';
 import { incidentRoutes } from './incidents/api';
 import { metricsRoutes } from './metrics/api';
+import { attachTrendChart, postImprovementReports, type ReportDeps, reportTopic } from './metrics/report';
 import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
 import * as incidentsSlack from './incidents/slack';
 import type { Logger } from './log';
@@ -80,6 +81,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     await decisions.start();
     const changes: ChangeDeps = { db, events, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
     const home: HomeDeps = { db, clock, catalog, timeZone: config.timeZone, slack: slack.client, logger, background, events };
+    const reports: ReportDeps = { db, clock, catalog, timeZone: config.timeZone, slack: slack.client, logger, outbox };
 
     incidentsSlack.register(slack.app, incidents);
     changesSlack.register(slack.app, changes);
@@ -87,6 +89,13 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     outbox.on(noticeTopic, {
       failed: async (row, error) => {
         if (row.ref && row.channel) await recordUndeliveredNotice(incidents, row.ref, row.channel, error);
+      },
+    });
+    outbox.on(reportTopic, {
+      sent: async (row, response) => {
+        if (typeof response.channel === 'string' && typeof response.ts === 'string') {
+          await attachTrendChart(reports, row.ref, response.channel, response.ts);
+        }
       },
     });
     outbox.on(changeTopics.approvalRequest, {
@@ -126,6 +135,8 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
         { name: 'change-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: async () => void (await remindApprovers(changes)) },
         // Undecided changes are cancelled after their service's expiry.
         { name: 'change-expiry', cron: '7,37 * * * *', timeZone: config.timeZone, run: async () => void (await expireStaleChanges(changes)) },
+        // The continual-improvement report's own schedule is in the catalog; each period is posted once.
+        { name: 'improvement-report', cron: '*/10 * * * *', timeZone: config.timeZone, run: () => postImprovementReports(reports), runAtStart: true },
         // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.
         { name: 'sprint-digests', cron: '* * * * *', timeZone: config.timeZone, run: () => postScheduledDigests(sprints), runAtStart: true },
         // Owners hear once a day about customer requests that no feature answers yet.

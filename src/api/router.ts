@@ -90,7 +90,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         token,
         // Built on first use: only long-polls need it, and the hot path should not pay for it.
         get signal() {
-          signal ??= requestSignal(req, res, options.shutdown);
+          signal ??= requestSignal(res, options.shutdown);
           return signal;
         },
       };
@@ -179,7 +179,7 @@ function parseJson(raw: string): unknown {
 }
 
 /** Aborted when the client leaves before the answer, or when the server shuts down. */
-function requestSignal(req: IncomingMessage, res: ServerResponse, shutdown: AbortSignal): AbortSignal {
+function requestSignal(res: ServerResponse, shutdown: AbortSignal): AbortSignal {
   const controller = new AbortController();
   const abort = () => controller.abort();
   if (shutdown.aborted) abort();

@@ -210,17 +210,6 @@ export async function insertDeployment(db: Database, values: typeof deployments.
 }
 
 
-/** Changes of a sprint on the way to production or past it, for the change board. */
-export async function listChangesOfSprint(db: Database, sprint: string, services: string[] | undefined, limit: number): Promise<ChangeRow[]> {
-  const onBoard = and(eq(changes.sprint, sprint), inArray(changes.status, ['pending', 'approved', 'deployed', 'failed']));
-  return db
-    .select()
-    .from(changes)
-    .where(services ? and(onBoard, inArray(changes.service, services)) : onBoard)
-    .orderBy(desc(changes.updatedAt))
-    .limit(limit);
-}
-
 export async function listPendingChanges(db: Database, limit: number): Promise<ChangeRow[]> {
   return db.select().from(changes).where(eq(changes.status, 'pending')).orderBy(asc(changes.requestedAt)).limit(limit);
 }

@@ -4,12 +4,13 @@ import { incidentKey, severityLabel } from '../incidents/model';
 import { kpiLines } from '../metrics/blocks';
 import { actions, type Block, button, context, divider, header, section } from '../slack/blocks';
 import { actorMention, toMrkdwn, toPlainText, truncate } from '../slack/text';
-import type { BoardColumn, HomeData } from './service';
+import type { HomeData } from './service';
+import type { BoardColumn } from './store';
 
 /** The App Home view: the viewer's approvals, the sprint's change board, open incidents, KPIs. */
 
 /** Slack allows 100 blocks in a Home view; each part keeps to its share of them. */
-const shown = { approvals: 8, boardPerColumn: 6, incidents: 10 } as const;
+const shown = { approvals: 8, incidents: 10 } as const;
 
 const columnTitles: Record<BoardColumn, string> = {
   requested: '⏳ Requested',
@@ -50,10 +51,10 @@ function approvalBlocks(data: HomeData): Block[] {
 function boardBlocks(data: HomeData): Block[] {
   const scope = data.services.length > 0 ? data.services.join(', ') : 'all services';
   const columns = (Object.keys(columnTitles) as BoardColumn[]).map((column) => {
-    const changes = data.board[column];
-    const lines = changes.slice(0, shown.boardPerColumn).map((change) => `• ${cardText(change)}`);
-    if (changes.length > shown.boardPerColumn) lines.push(`…and ${changes.length - shown.boardPerColumn} more`);
-    return section(truncate(`*${columnTitles[column]}* (${changes.length})\n${lines.join('\n') || '_none_'}`, 3000));
+    const { total, latest } = data.board[column];
+    const lines = latest.map((change) => `• ${cardText(change)}`);
+    if (total > latest.length) lines.push(`…and ${total - latest.length} more`);
+    return section(truncate(`*${columnTitles[column]}* (${total})\n${lines.join('\n') || '_none_'}`, 3000));
   });
   return [section(`*Change board* · sprint of ${data.sprint.key} · ${scope}`), ...columns];
 }

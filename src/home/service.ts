@@ -1,13 +1,12 @@
 import { approversOf, type Catalog, findService, policyOf } from '../catalog';
 import { type Sprint, sprintAt } from '../changes/model';
-import { changesVotedBy, listChangesOfSprint, listPendingChanges } from '../changes/store';
+import { changesVotedBy, listPendingChanges } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
+import { type Board, sprintBoard } from './store';
 import { homeViewers } from '../db/schema';
 import { listOpenIncidents } from '../incidents/store';
 import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/service';
 import { and, gte, inArray } from 'drizzle-orm';
-
-export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 'failed';
 
 export interface HomeData {
   viewer: string;
@@ -15,13 +14,13 @@ export interface HomeData {
   services: string[];
   pendingApprovals: ChangeRow[];
   sprint: Sprint;
-  board: Record<BoardColumn, ChangeRow[]>;
+  board: Board;
   openIncidents: IncidentRow[];
   kpis: DeliveryKpis[];
 }
 
 /** How many rows each part of the Home reads at most; the view summarises the rest. */
-export const homeLimits = { approvals: 100, board: 200, incidents: 10, kpiServices: 3 } as const;
+export const homeLimits = { approvals: 100, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
 export const kpiWindowDays = 30;
 
 export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<HomeData> {
@@ -29,9 +28,10 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
   const now = clock.now();
   const services = servicesOf(catalog, viewer);
   const sprint = sprintAt(catalog.sprints, now, timeZone);
-  const [pending, sprintChanges, openIncidents] = await Promise.all([
+  const settledAfterHours = (service: string) => policyOf(catalog, findService(catalog, service)).attribution_hours;
+  const [pending, board, openIncidents] = await Promise.all([
     listPendingChanges(db, homeLimits.approvals),
-    listChangesOfSprint(db, sprint.key, services.length > 0 ? services : undefined, homeLimits.board),
+    sprintBoard(db, sprint.key, services.length > 0 ? services : undefined, settledAfterHours, now, homeLimits.boardPerColumn),
     listOpenIncidents(db, homeLimits.incidents),
   ]);
   const mayVote = pending.filter((change) => {
@@ -46,7 +46,7 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
     services,
     pendingApprovals: mayVote.filter((change) => !voted.has(change.id)),
     sprint,
-    board: boardColumns(sprintChanges, catalog, now),
+    board,
     openIncidents,
     kpis,
   };
@@ -58,22 +58,6 @@ export function servicesOf(catalog: Catalog, user: string): string[] {
     .filter(([, service]) => service.owners.includes(user) || service.oncall.includes(user) || approversOf(catalog, service).has(user))
     .map(([name]) => name)
     .sort();
-}
-
-/** A deployed change succeeds once the attribution window passes without an incident linked to it. */
-function boardColumns(changes: ChangeRow[], catalog: Catalog, now: Date): Record<BoardColumn, ChangeRow[]> {
-  const board: Record<BoardColumn, ChangeRow[]> = { requested: [], approved: [], deployed: [], succeeded: [], failed: [] };
-  for (const change of changes) {
-    if (change.status === 'pending') board.requested.push(change);
-    else if (change.status === 'approved') board.approved.push(change);
-    else if (change.status === 'failed') board.failed.push(change);
-    else if (change.status === 'deployed') {
-      const hours = policyOf(catalog, findService(catalog, change.service)).attribution_hours;
-      const settled = (change.deployedAt?.getTime() ?? now.getTime()) <= now.getTime() - hours * 3_600_000;
-      board[settled ? 'succeeded' : 'deployed'].push(change);
-    }
-  }
-  return board;
 }
 
 /** Remembers who opened the Home, so it can be refreshed for them later. */

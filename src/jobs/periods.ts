@@ -66,6 +66,12 @@ export function latestPeriod(schedule: CronSchedule, now: Date): Period | undefi
   }
 }
 
+/** The `count` times the schedule fired before `at`, newest first. */
+export function firesBefore(schedule: CronSchedule, at: Date, count: number): Date[] {
+  const iterator = CronExpressionParser.parse(schedule.cron.trim(), { currentDate: at, tz: schedule.timeZone });
+  return Array.from({ length: count }, () => iterator.prev().toDate());
+}
+
 /** The next time the schedule fires after `now`. */
 export function nextFire(schedule: CronSchedule, now: Date): Date | undefined {
   try {

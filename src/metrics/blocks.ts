@@ -1,7 +1,12 @@
+import { changeReference } from '../changes/blocks';
+import { changeKey } from '../changes/model';
+import { percent } from '../changes/policy';
+import type { ChangeBudgetRow, ChangeRow, IncidentRow } from '../db/schema';
+import { incidentKey, severityLabel } from '../incidents/model';
 import { type Block, context, header, section } from '../slack/blocks';
+import { slackDate, toMrkdwn, toPlainText, truncate } from '../slack/text';
 import { formatDuration } from '../time';
 import type { Band } from './model';
-import { percent } from '../changes/policy';
 import type { DeliveryKpis } from './service';
 
 /** KPIs as short lines that read on a phone: figure, the counts behind it, band. */
@@ -37,4 +42,81 @@ export function kpiMessage(kpis: DeliveryKpis, days: number): { text: string; bl
   if (incidents.length > 0) blocks.push(section(`*Incidents*\n${incidents.join('\n')}`));
   if (budget) blocks.push(section(`*Change budget* sprint of ${budget.sprint}: ${budget.used} of ${budget.budget} used`));
   return { text: `Delivery KPIs for ${subject}, last ${days} days`, blocks };
+}
+
+/** One service's report: two consecutive periods and what happened in the latest. */
+export interface ServiceReport {
+  service: string;
+  current: DeliveryKpis;
+  previous: DeliveryKpis;
+  failedChanges: ChangeRow[];
+  incidents: IncidentRow[];
+  budgetChange: ChangeBudgetRow | undefined;
+}
+
+type Direction = 'higher' | 'lower';
+
+/** One figure against the previous period: improved, worsened or steady, with the band move. */
+function movement(
+  label: string,
+  now: number | null,
+  before: number | null,
+  better: Direction,
+  show: (value: number) => string,
+  bands?: [Band | null, Band | null],
+): string {
+  const shown = now === null ? '—' : show(now);
+  let trend = '⚪ no comparison';
+  if (now !== null && before !== null) {
+    const improved = better === 'higher' ? now > before : now < before;
+    trend = now === before ? '⚪ steady' : `${improved ? '🟢 better' : '🔴 worse'} than ${show(before)}`;
+  }
+  const bandMove = bands && bands[0] !== bands[1] && bands[0] && bands[1] ? ` · ${bandMarks[bands[1]]} → ${bandMarks[bands[0]]}` : '';
+  return `*${label}* ${shown} · ${trend}${bandMove}`;
+}
+
+export function improvementReport(report: ServiceReport): { text: string; blocks: Block[] } {
+  const { current: now, previous: before } = report;
+  const lines = [
+    movement('Deployments', now.deploymentFrequency.deployments, before.deploymentFrequency.deployments, 'higher', String, [
+      now.deploymentFrequency.band,
+      before.deploymentFrequency.band,
+    ]),
+    movement('Lead time (median)', now.leadTime.medianSeconds, before.leadTime.medianSeconds, 'lower', formatDuration, [now.leadTime.band, before.leadTime.band]),
+    movement('Change failure rate', now.changeFailureRate.rate, before.changeFailureRate.rate, 'lower', percent, [
+      now.changeFailureRate.band,
+      before.changeFailureRate.band,
+    ]),
+    movement('Time to restore (median)', now.timeToRestore.medianSeconds, before.timeToRestore.medianSeconds, 'lower', formatDuration, [
+      now.timeToRestore.band,
+      before.timeToRestore.band,
+    ]),
+    movement('Change success rate', now.changeSuccessRate.rate, before.changeSuccessRate.rate, 'higher', percent),
+  ];
+  const behind = [
+    ...report.failedChanges.map((change) => `• 💥 ${changeReference(change)}: ${toMrkdwn(change.failureReason ?? 'failed')}`),
+    ...report.incidents.map(
+      (incident) =>
+        `• 🔥 *${incidentKey(incident.number)}* ${toMrkdwn(toPlainText(incident.title))} (${severityLabel(incident.severity)}${
+          incident.resolvedAt ? `, restored in ${formatDuration((incident.resolvedAt.getTime() - incident.declaredAt.getTime()) / 1000)}` : ', still open'
+        })`,
+    ),
+  ];
+  const act =
+    report.failedChanges.length > 0
+      ? `Review ${report.failedChanges.map((change) => changeKey(change.number)).join(', ')} at the next retrospective.`
+      : report.incidents.length > 0
+        ? `Turn the follow-ups of ${report.incidents.map((incident) => incidentKey(incident.number)).join(', ')} into backlog work.`
+        : 'No failures this period: keep the batch size small and carry on.';
+  const blocks: Block[] = [
+    header(`Continual improvement · ${report.service}`),
+    context(`${slackDate(now.from, '{date_short}')} – ${slackDate(new Date(now.to.getTime() - 1), '{date_short}')}, against the period before. The trend chart is in the thread.`),
+    section(`*Check: what moved*\n${lines.join('\n')}`),
+  ];
+  if (behind.length > 0) blocks.push(section(truncate(`*Behind the movement*\n${behind.join('\n')}`, 3000)));
+  if (report.budgetChange) {
+    blocks.push(section(`*Change budget* for the sprint of ${report.budgetChange.sprint}: ${toMrkdwn(report.budgetChange.reason)}`));
+  }
+  blocks.push(section(`*Act* ${act}`));
+  return { text: `Continual-improvement report for ${report.service}`, blocks };
 }

@@ -76,7 +76,6 @@ export type SprintCommand =
   | { kind: 'unsubscribe'; channel: string; service?: string }
   | { kind: 'subscriptions'; service?: string };
 
-const statusList = featureStatuses.join('|');
 const channelToken = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
 
 export function parseSprintCommand(input: string): SprintCommand {

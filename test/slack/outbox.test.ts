@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { asc } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { slackOutbox } from '../../src/db/schema';
 import { createLogger } from '../../src/log';
 import { FakeSlack } from '../../src/sandbox/slack/workspace';

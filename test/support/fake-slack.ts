@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { FakeSlack, parseWebApiBody } from '../../src/sandbox/slack/workspace';
+import { FakeSlack, parseWebApiBody, uploadedBytes } from '../../src/sandbox/slack/workspace';
 
 export const slackOrigin = 'https://slack.test';
 
@@ -15,6 +15,11 @@ export function interceptSlack(current: () => FakeSlack) {
       const answer = current().handle(String(params.method), args, request.headers.get('authorization') ?? undefined);
       if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       return HttpResponse.json(answer.body, { status: answer.status, headers: answer.headers });
+    }),
+    http.post(`${slackOrigin}/upload/:id`, async ({ request, params }) => {
+      const bytes = await uploadedBytes(request.headers.get('content-type'), Buffer.from(await request.arrayBuffer()));
+      const answer = current().handleUpload(String(params.id), bytes);
+      return HttpResponse.json(answer.body, { status: answer.status });
     }),
     http.post(`${slackOrigin}/response/:id`, async ({ request, params }) => {
       const body = (await request.json()) as Record<string, unknown>;

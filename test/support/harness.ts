@@ -146,5 +146,6 @@ function catalogChannels(catalog: Catalog): string[] {
     if (service.channels.approvals) channels.add(service.channels.approvals);
     for (const channel of service.channels.customers) channels.add(channel);
   }
+  if (catalog.report) channels.add(catalog.report.channel);
   return [...channels];
 }

@@ -1,22 +1,27 @@
 import { createServer, type Server } from 'node:http';
-import { parseWebApiBody, type FakeSlack, type WebApiAnswer } from './workspace';
+import { type FakeSlack, parseWebApiBody, uploadedBytes, type WebApiAnswer } from './workspace';
 
 /**
- * Serves a FakeSlack over HTTP: the Web API at /api/<method> and response URLs at
- * /response/<id>, so a separate Tandem process can use it through SLACK_API_URL.
+ * Serves a FakeSlack over HTTP: the Web API at /api/<method>, response URLs at
+ * /response/<id> and file upload URLs at /upload/<id>, so a separate Tandem
+ * process can use it through SLACK_API_URL.
  */
 export function createFakeSlackServer(slack: () => FakeSlack): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       const path = new URL(req.url ?? '/', 'http://slack.local').pathname;
       let answer: WebApiAnswer;
       const api = /^\/api\/([\w.]+)$/.exec(path);
       const response = /^\/response\/([\w-]+)$/.exec(path);
+      const upload = /^\/upload\/([\w-]+)$/.exec(path);
       try {
-        if (req.method === 'POST' && api) {
+        if (req.method === 'POST' && upload) {
+          answer = slack().handleUpload(upload[1]!, await uploadedBytes(req.headers['content-type'] ?? null, bytes));
+        } else if (req.method === 'POST' && api) {
           answer = slack().handle(api[1]!, parseWebApiBody(req.headers['content-type'] ?? null, raw), req.headers.authorization);
         } else if (req.method === 'POST' && response) {
           answer = slack().handleResponseUrl(response[1]!, raw ? JSON.parse(raw) : {});

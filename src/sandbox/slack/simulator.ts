@@ -54,12 +54,18 @@ export class SlackSimulator {
   /** Clicks the element with `actionId` in a message, an ephemeral message, or an open view. */
   async click(
     user: string,
-    source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string },
+    source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string } | { home: string },
     actionId: string,
     options: { deliveries?: number } = {},
   ): Promise<Delivery> {
     const blocks =
-      'message' in source ? source.message.blocks : 'ephemeral' in source ? source.ephemeral.blocks : (this.slack.views.get(source.viewId)?.view.blocks as Json[] | undefined);
+      'message' in source
+        ? source.message.blocks
+        : 'ephemeral' in source
+          ? source.ephemeral.blocks
+          : 'home' in source
+            ? (this.slack.homes.get(source.home)?.blocks as Json[] | undefined)
+            : (this.slack.views.get(source.viewId)?.view.blocks as Json[] | undefined);
     const found = findElement(blocks ?? [], actionId);
     if (!found) throw new Error(`no element with action_id ${actionId} to click`);
     const action = {
@@ -83,7 +89,10 @@ export class SlackSimulator {
       actions: [action],
     };
     let payload: Json;
-    if ('viewId' in source) {
+    if ('home' in source) {
+      // A click on the App Home: Slack sends the view, and no response_url.
+      payload = { ...base, container: { type: 'view', view_id: `home-${source.home}` }, view: { ...this.slack.homes.get(source.home), id: `home-${source.home}`, type: 'home' } };
+    } else if ('viewId' in source) {
       const view = this.slack.views.get(source.viewId);
       payload = { ...base, container: { type: 'view', view_id: source.viewId }, view: { ...view?.view, id: source.viewId, hash: view?.hash } };
     } else {

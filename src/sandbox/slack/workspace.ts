@@ -39,6 +39,16 @@ export interface FakeMessage {
   threadTs?: string;
   pinned: boolean;
   edited: boolean;
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: FakeFile[];
+}
+
+export interface FakeFile {
+  id: string;
+  name: string;
+  title: string;
+  /** The uploaded bytes, once the upload URL received them. */
+  bytes?: Buffer;
 }
 
 export interface FakeEphemeral {
@@ -114,6 +124,8 @@ export class FakeSlack {
   readonly triggers = new Map<string, { user: string; used: boolean }>();
 
   private readonly responseUrls = new Map<string, ResponseTarget>();
+  /** Files announced with files.getUploadURLExternal, by id. */
+  readonly uploads = new Map<string, FakeFile & { length: number }>();
   private readonly failures: Array<{ method: string; failure: InjectedFailure; remaining: number }> = [];
   private clock = 1_700_000_000;
   private sequence = 0;
@@ -257,6 +269,14 @@ export class FakeSlack {
     if (!target) return { status: 404, headers: {}, body: { ok: false, error: 'expired_url' } };
     this.respond(target, body);
     return ok({});
+  }
+
+  /** The bytes of a file, posted to the upload_url Slack handed out; Slack answers "OK - <size>". */
+  handleUpload(id: string, bytes: Buffer): WebApiAnswer {
+    const upload = this.uploads.get(id);
+    if (!upload) return { status: 404, headers: {}, body: { ok: false, error: 'file_not_found' } };
+    upload.bytes = bytes;
+    return { status: 200, headers: {}, body: { ok: true, size: bytes.length } };
   }
 
   /** A POST to a response_url: an ephemeral or in-channel reply, or a change to the source message. */
@@ -419,6 +439,34 @@ export class FakeSlack {
       if (view.type !== 'home') throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['view.type must be home'] } });
       this.homes.set(user, view);
       return { view: { ...view, id: this.nextId('V'), hash: this.nextHash() } };
+    },
+
+    'files.getUploadURLExternal': (args) => {
+      const filename = String(args.filename ?? '');
+      const length = Number(args.length);
+      if (!filename || !Number.isInteger(length) || length <= 0) throw new SlackApiError('invalid_arguments');
+      const id = this.nextId('F');
+      this.uploads.set(id, { id, name: filename, title: filename, length });
+      return { upload_url: `${this.origin}/upload/${id}`, file_id: id };
+    },
+
+    'files.completeUploadExternal': (args) => {
+      const requested = (typeof args.files === 'string' ? JSON.parse(args.files) : args.files) as Array<{ id: string; title?: string }> | undefined;
+      if (!Array.isArray(requested) || requested.length === 0) throw new SlackApiError('invalid_arguments');
+      const files = requested.map(({ id, title }) => {
+        const upload = this.uploads.get(id);
+        if (!upload?.bytes) throw new SlackApiError('file_not_found');
+        return { ...upload, title: title ?? upload.name };
+      });
+      if (args.channel_id !== undefined) {
+        const channel = this.writableChannel(args.channel_id);
+        const message = this.post(channel.id, {
+          text: String(args.initial_comment ?? ''),
+          threadTs: args.thread_ts as string | undefined,
+        });
+        message.files = files;
+      }
+      return { files: files.map((file) => ({ id: file.id, name: file.name, title: file.title })) };
     },
 
     'users.info': (args) => ({ user: this.userJson(this.requireUser(args.user)) }),
@@ -667,4 +715,14 @@ function safeJson(value: string): unknown {
   } catch {
     return value;
   }
+}
+
+/** The file in an upload: the first file part of a multipart body (what the Web API client sends), or the raw body. */
+export async function uploadedBytes(contentType: string | null, raw: Buffer): Promise<Buffer> {
+  if (!contentType?.includes('multipart/form-data')) return raw;
+  const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  for (const value of form.values()) {
+    if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
+  }
+  return raw;
 }

@@ -1,0 +1,73 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { type ChangeRow, changes } from '../db/schema';
+
+export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 'failed';
+export type Board = Record<BoardColumn, { total: number; latest: ChangeRow[] }>;
+
+const onBoard = ['pending', 'approved', 'deployed', 'failed'] as const;
+
+/**
+ * The sprint's change board: exact counts per column, and the latest few changes
+ * of each. A deployed change counts as succeeded once its service's attribution
+ * window has passed (`settledAfterHours`, per service) without an incident.
+ */
+export async function sprintBoard(
+  db: Database,
+  sprint: string,
+  services: string[] | undefined,
+  settledAfterHours: (service: string) => number,
+  now: Date,
+  perColumn: number,
+): Promise<Board> {
+  const scope = and(eq(changes.sprint, sprint), services ? inArray(changes.service, services) : undefined);
+  const counts = await db
+    .select({ service: changes.service, status: changes.status, total: sql<number>`count(*)::int` })
+    .from(changes)
+    .where(and(scope, inArray(changes.status, [...onBoard])))
+    .groupBy(changes.service, changes.status);
+  const board: Board = {
+    requested: { total: 0, latest: [] },
+    approved: { total: 0, latest: [] },
+    deployed: { total: 0, latest: [] },
+    succeeded: { total: 0, latest: [] },
+    failed: { total: 0, latest: [] },
+  };
+  const columnOf: Record<(typeof onBoard)[number], BoardColumn> = { pending: 'requested', approved: 'approved', deployed: 'deployed', failed: 'failed' };
+  const deployedServices: string[] = [];
+  for (const row of counts) {
+    if (row.status === 'deployed') deployedServices.push(row.service);
+    else board[columnOf[row.status as (typeof onBoard)[number]]].total += row.total;
+  }
+  // Deployed changes split by each service's own attribution window.
+  for (const service of deployedServices) {
+    const cutoff = new Date(now.getTime() - settledAfterHours(service) * 3_600_000);
+    const [split] = await db
+      .select({
+        settled: sql<number>`count(*) filter (where ${changes.deployedAt} <= ${cutoff.toISOString()}::timestamptz)::int`,
+        total: sql<number>`count(*)::int`,
+      })
+      .from(changes)
+      .where(and(eq(changes.sprint, sprint), eq(changes.service, service), eq(changes.status, 'deployed')));
+    board.succeeded.total += split?.settled ?? 0;
+    board.deployed.total += (split?.total ?? 0) - (split?.settled ?? 0);
+  }
+  for (const status of onBoard) {
+    const latest = await db
+      .select()
+      .from(changes)
+      .where(and(scope, eq(changes.status, status)))
+      .orderBy(desc(changes.updatedAt))
+      .limit(status === 'deployed' ? perColumn * 2 : perColumn);
+    for (const change of latest) {
+      const column =
+        status === 'deployed'
+          ? (change.deployedAt?.getTime() ?? now.getTime()) <= now.getTime() - settledAfterHours(change.service) * 3_600_000
+            ? 'succeeded'
+            : 'deployed'
+          : columnOf[status];
+      if (board[column].latest.length < perColumn) board[column].latest.push(change);
+    }
+  }
+  return board;
+}
