@@ -98,7 +98,7 @@ const serverEnv = databaseEnv.extend({
 });
 
 /** Reads only what the database needs: the CLI and migrations run without Slack settings. */
-export function loadDatabaseConfig(env: Env, cwd = process.cwd()): DatabaseConfig {
+export function loadDatabaseConfig(env: Env = process.env, cwd = process.cwd()): DatabaseConfig {
   const parsed = parseEnv(databaseEnv, env);
   return {
     url: parsed.DATABASE_URL,
@@ -106,7 +106,7 @@ export function loadDatabaseConfig(env: Env, cwd = process.cwd()): DatabaseConfi
   };
 }
 
-export function loadConfig(env: Env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const parsed = parseEnv(serverEnv, env);
   if (!parsed.SLACK_APP_TOKEN && !parsed.SLACK_SIGNING_SECRET) {
     throw new ConfigError(
@@ -184,7 +184,7 @@ const gateEnv = z.object({
 });
 
 /** What the pipeline gate needs: where Tandem is and a token to ask it with. */
-export function loadGateConfig(env: Env): GateConfig {
+export function loadGateConfig(env: Env = process.env): GateConfig {
   const parsed = parseEnv(gateEnv, env);
   return { url: parsed.TANDEM_URL.replace(/\/+$/, ''), token: parsed.TANDEM_TOKEN };
 }

@@ -12,7 +12,7 @@ const shutdownDeadlineMs = 9_000;
 const explainedFailures = [ConfigError, CatalogError, SlackStartupError, DataDirInUseError];
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig();
   const catalog = loadCatalog(config.catalogPath);
   const logger = createLogger(config.logLevel);
   const tandem = await startTandem({ config, catalog, logger });

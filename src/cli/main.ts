@@ -52,7 +52,7 @@ export async function runCli(argv: string[], out: (line: string) => void): Promi
   const known = command === 'migrate' || (command === 'token' && ['create', 'list', 'revoke'].includes(subcommand ?? ''));
   if (!known) throw new UsageError(`unknown command "${positionals.join(' ')}"`);
 
-  const database = await openDatabase(loadDatabaseConfig(process.env));
+  const database = await openDatabase(loadDatabaseConfig());
   try {
     await database.migrate();
     if (command === 'migrate') {
@@ -104,7 +104,7 @@ async function runGateCommand(values: Record<string, string | string[] | boolean
   if (type !== 'standard' && type !== 'normal' && type !== 'emergency') throw new UsageError('--type is standard, normal or emergency');
   const text = (option: string) => (typeof values[option] === 'string' ? (values[option] as string) : undefined);
   return runGate(
-    loadGateConfig(process.env),
+    loadGateConfig(),
     {
       service: String(values.service),
       environment: String(values.env),
