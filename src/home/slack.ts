@@ -6,6 +6,7 @@ import { approversOf, findService, serviceNames } from '../catalog';
 import { helpText as changeHelp } from '../changes/blocks';
 import type { DomainEvent, DomainEvents } from '../events';
 import { helpText as incidentHelp } from '../incidents/blocks';
+import { helpText as sprintHelp } from '../sprints/blocks';
 import type { Logger } from '../log';
 import { kpiMessage } from '../metrics/blocks';
 import { deliveryKpis, type MetricsDeps } from '../metrics/service';
@@ -65,6 +66,7 @@ export function helpText(): string {
   return [
     incidentHelp(),
     changeHelp(),
+    sprintHelp(),
     '*Tandem*',
     '• `/tandem kpis [service]`: delivery KPIs for the last 30 days',
     '• `/tandem help`: this list',

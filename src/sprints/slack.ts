@@ -1,15 +1,9 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  MessageShortcut,
-  SlackCommandMiddlewareArgs,
-  SlackShortcutMiddlewareArgs,
-  SlackViewMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, MessageShortcut } from '@slack/bolt';
 import { z } from 'zod';
 import type { CustomerRequestRow } from '../db/schema';
 import { invalid, notFound } from '../errors';
 import type { Message, Option } from '../slack/blocks';
+import type { CommandArgs, ShortcutArgs, ViewArgs } from '../slack/listener-args';
 import { ephemeral, messageForError } from '../slack/replies';
 import { fromCommandText, toMrkdwn } from '../slack/text';
 import { readViewState } from '../slack/view-state';
@@ -50,10 +44,6 @@ import {
   unsubscribe,
 } from './service';
 import * as store from './store';
-
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-type ShortcutArgs = SlackShortcutMiddlewareArgs<MessageShortcut> & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
 
 /** `/sprint`, the "Track as customer request" message shortcut and its modal. */
 export function register(app: App, deps: SprintDeps): void {
