@@ -19,6 +19,7 @@ import {
   requesterNotice,
   voteProgressNotice,
 } from './blocks';
+import { budgetSprintAt, budgetSprintsBefore } from './budget-sprints';
 import type { DecisionFeed } from './decisions';
 import {
   activeFreeze,
@@ -31,8 +32,6 @@ import {
   isProduction,
   maxTitleLength,
   type Sprint,
-  sprintAt,
-  sprintsBefore,
 } from './model';
 import { evaluateStandardChange, nextBudget, type StandardChangeFacts, successRate } from './policy';
 import * as store from './store';
@@ -130,7 +129,7 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       if (repeat) return { change: repeat, created: false };
     }
     const now = deps.clock.now();
-    const sprint = sprintAt(deps.catalog.sprints, now, deps.timeZone);
+    const sprint = await budgetSprintAt(tx, deps, request.service, now);
     const inserted = await store.insertChange(tx, {
       service: request.service,
       title: request.title.trim(),
@@ -216,7 +215,7 @@ async function standardChangeFacts(
   now: Date,
 ): Promise<StandardChangeFacts> {
   const policy = policyOf(deps.catalog, service);
-  const earlier = sprintsBefore(deps.catalog.sprints, sprint, Math.max(2, policy.lookback_sprints), deps.timeZone);
+  const earlier = await budgetSprintsBefore(tx, deps, serviceName, sprint, Math.max(2, policy.lookback_sprints));
   const settledBefore = new Date(now.getTime() - policy.attribution_hours * 3_600_000);
   const outcomes = await store.sprintOutcomes(tx, serviceName, earlier.map((s) => s.key), settledBefore);
   let budget = await store.findBudget(tx, serviceName, sprint.key);

@@ -56,7 +56,8 @@ function boardBlocks(data: HomeData): Block[] {
     if (total > latest.length) lines.push(`…and ${total - latest.length} more`);
     return section(truncate(`*${columnTitles[column]}* (${total})\n${lines.join('\n') || '_none_'}`, 3000));
   });
-  return [section(`*Change board* · sprint of ${data.sprint.key} · ${scope}`), ...columns];
+  const sprints = data.sprints.length === 1 ? `sprint of ${data.sprints[0]}` : 'current sprints';
+  return [section(`*Change board* · ${sprints} · ${scope}`), ...columns];
 }
 
 function cardText(change: ChangeRow): string {

@@ -1,5 +1,5 @@
-import { approversOf, type Catalog, findService, policyOf } from '../catalog';
-import { type Sprint, sprintAt } from '../changes/model';
+import { approversOf, type Catalog, findService, policyOf, serviceNames } from '../catalog';
+import { currentBudgetSprints } from '../changes/budget-sprints';
 import { changesVotedBy, listPendingChanges } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
 import { type Board, sprintBoard } from './store';
@@ -13,7 +13,8 @@ export interface HomeData {
   /** The viewer's services (owner, on-call or approver); empty means the board shows every service. */
   services: string[];
   pendingApprovals: ChangeRow[];
-  sprint: Sprint;
+  /** The sprints the board shows: each service's current one (the same for all on a shared cadence). */
+  sprints: string[];
   board: Board;
   openIncidents: IncidentRow[];
   kpis: DeliveryKpis[];
@@ -24,14 +25,14 @@ export const homeLimits = { approvals: 100, boardPerColumn: 6, incidents: 10, kp
 export const kpiWindowDays = 30;
 
 export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<HomeData> {
-  const { db, catalog, clock, timeZone } = deps;
+  const { db, catalog, clock } = deps;
   const now = clock.now();
   const services = servicesOf(catalog, viewer);
-  const sprint = sprintAt(catalog.sprints, now, timeZone);
+  const currentSprints = await currentBudgetSprints(db, deps, services.length > 0 ? services : serviceNames(catalog), now);
   const settledAfterHours = (service: string) => policyOf(catalog, findService(catalog, service)).attribution_hours;
   const [pending, board, openIncidents] = await Promise.all([
     listPendingChanges(db, homeLimits.approvals),
-    sprintBoard(db, sprint.key, services.length > 0 ? services : undefined, settledAfterHours, now, homeLimits.boardPerColumn),
+    sprintBoard(db, currentSprints, settledAfterHours, now, homeLimits.boardPerColumn),
     listOpenIncidents(db, homeLimits.incidents),
   ]);
   const mayVote = pending.filter((change) => {
@@ -45,7 +46,7 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
     viewer,
     services,
     pendingApprovals: mayVote.filter((change) => !voted.has(change.id)),
-    sprint,
+    sprints: [...new Set(currentSprints.values())].sort(),
     board,
     openIncidents,
     kpis,

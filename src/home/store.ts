@@ -14,13 +14,14 @@ const onBoard = ['pending', 'approved', 'deployed', 'failed'] as const;
  */
 export async function sprintBoard(
   db: Database,
-  sprint: string,
-  services: string[] | undefined,
+  currentSprints: Map<string, string>,
   settledAfterHours: (service: string) => number,
   now: Date,
   perColumn: number,
 ): Promise<Board> {
-  const scope = and(eq(changes.sprint, sprint), services ? inArray(changes.service, services) : undefined);
+  // Each service's changes of its own current sprint.
+  const pairs = [...currentSprints].map(([service, sprint]) => sql`(${service}, ${sprint})`);
+  const scope = pairs.length > 0 ? sql`(${changes.service}, ${changes.sprint}) in (${sql.join(pairs, sql`, `)})` : sql`false`;
   const counts = await db
     .select({ service: changes.service, status: changes.status, total: sql<number>`count(*)::int` })
     .from(changes)
@@ -48,7 +49,7 @@ export async function sprintBoard(
         total: sql<number>`count(*)::int`,
       })
       .from(changes)
-      .where(and(eq(changes.sprint, sprint), eq(changes.service, service), eq(changes.status, 'deployed')));
+      .where(and(eq(changes.sprint, currentSprints.get(service) ?? ''), eq(changes.service, service), eq(changes.status, 'deployed')));
     board.succeeded.total += split?.settled ?? 0;
     board.deployed.total += (split?.total ?? 0) - (split?.settled ?? 0);
   }

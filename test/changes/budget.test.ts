@@ -98,3 +98,28 @@ describe('change budgets across sprints', () => {
     expect(answers.filter((answer) => answer.status === 'approved')).toHaveLength(6);
   });
 });
+
+describe('change budgets follow the sprints a team records', () => {
+  let t: Harness;
+  let pipeline: string;
+  beforeAll(async () => {
+    t = await startHarness({ catalog, clock: new TestClock('2026-11-24T09:00:00Z') });
+    pipeline = await t.token('changes:write', 'sprints:write');
+    const sprint = (key: string, startsOn: string, endsOn: string) =>
+      t.api('PUT', `/sprints/${key}`, { token: pipeline, body: { name: key, service: 'search', starts_on: startsOn, ends_on: endsOn, features: [] } });
+    expect((await sprint('S-41', '2026-11-06', '2026-11-19')).status).toBe(200);
+    expect((await sprint('S-42', '2026-11-20', '2026-12-03')).status).toBe(200);
+    await t.database.handle.db.insert(changes).values(history('2026-11-06', 3, 0));
+  });
+  afterAll(() => t.stop());
+
+  it('counts a change in the recorded sprint and judges it by the recorded sprint before', async () => {
+    const answer = await t.api('POST', '/changes', {
+      token: pipeline,
+      body: { service: 'search', title: 'Tune synonyms', type: 'standard', environment: 'production' },
+    });
+    expect(answer.body).toMatchObject({ sprint: '2026-11-20', status: 'approved' });
+    expect(answer.body.decision.policy.figures).toMatchObject({ sprint: '2026-11-20', succeeded: 3, completed: 3 });
+    expect(answer.body.decision.policy.figures.sprints[0]).toBe('2026-11-06');
+  });
+});
