@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox';
+import { browserMissing, launchChromium } from '../support/browser';
+
+const title = browserMissing ? `the sandbox page in Chromium (skipped: ${browserMissing})` : 'the sandbox page in Chromium';
+
+describe.skipIf(browserMissing)(title, { timeout: 120_000 }, () => {
+  let dataDir: string;
+  let sandbox: Sandbox;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-sandbox-e2e-'));
+    [sandbox, browser] = await Promise.all([startSandbox({ port: 0, dataDir, logLevel: 'silent' }), launchChromium()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(45_000);
+    pageErrors = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(sandbox.url);
+    await page.locator('body[data-ready=true]').waitFor();
+  });
+  afterEach(async () => {
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  const beAs = async (person: string, roles: string) => {
+    await page.selectOption('#person', { label: person });
+    await page.locator('#person-roles', { hasText: roles }).waitFor();
+  };
+  const send = async (text: string) => {
+    await page.fill('#composer-input', text);
+    await page.press('#composer-input', 'Enter');
+  };
+  const open = (channel: string | RegExp) => page.locator('#nav a.nav-item', { hasText: channel }).click();
+  const message = (text: string | RegExp) => page.locator('#conversation > .message', { hasText: text });
+
+  it('declares an incident with /incident and shows the new swarm channel with its pinned summary', async () => {
+    await send('/incident Checkout returns 500s service=payments');
+    const swarm = page.locator('#nav a.nav-item', { hasText: /^#inc-\d{8}-\d+-checkout-returns-500s$/ });
+    await swarm.waitFor();
+    expect(await swarm.getAttribute('class')).toContain('unread');
+
+    // The declarer's reply links to the channel, as in Slack.
+    await message('Only visible to you').filter({ hasText: 'Declared' }).locator('.channel-mention').click();
+    await expect.poll(() => page.locator('.conversation-title').textContent()).toMatch(/^# inc-\d{8}-\d+-checkout-returns-500s$/);
+    const summary = page.locator('#conversation > .message.pinned');
+    await summary.waitFor();
+    expect(await summary.locator('.pinned-note').textContent()).toBe('📌 Pinned by Tandem');
+    expect(await summary.locator('.bk-header').textContent()).toMatch(/INC-\d+ · Checkout returns 500s$/);
+    expect(await summary.locator('.bk-field').allTextContents()).toEqual(
+      expect.arrayContaining(['Severity\nSEV2', 'Commander\nunassigned', 'Service\npayments']),
+    );
+    expect(await summary.locator('.bk-actions button').allTextContents()).toEqual([
+      'Update status',
+      'Change severity',
+      'Assign commander',
+      'Post update',
+      'Link cause',
+      'Resolve',
+    ]);
+  });
+
+  it('declares an incident through its modal', async () => {
+    await beAs('Sam Okafor', 'on call for payments');
+    await send('/incident');
+    const modal = page.locator('.modal');
+    await modal.locator('.modal-title', { hasText: 'Declare an incident' }).waitFor();
+    // Like Slack, the form is not sent while a required input is empty.
+    await modal.locator('.modal-submit').click();
+    expect(await modal.isVisible()).toBe(true);
+
+    await modal.getByLabel('Title').fill('Database is down');
+    await modal.getByLabel('Severity').selectOption({ label: 'SEV1 · critical, customers blocked' });
+    await modal.getByLabel('Service').selectOption('payments');
+    await modal.locator('.modal-submit', { hasText: 'Declare' }).click();
+    await modal.waitFor({ state: 'detached' });
+
+    await open(/-database-is-down$/);
+    const summary = page.locator('#conversation > .message.pinned');
+    await summary.waitFor();
+    expect(await summary.locator('.bk-header').textContent()).toMatch(/^🔴 INC-\d+ · Database is down$/);
+  });
+
+  it('approves a change once two approvers approved it; anyone else is told they may not vote', async () => {
+    await send('/change payments Deploy checkout v2.4 env=production');
+    await open('change-approvals');
+    const request = message('Deploy checkout v2.4');
+    await request.locator('text=Needs 2 approvals from payments-leads').waitFor();
+
+    await request.locator('button', { hasText: 'Approve' }).click();
+    await message('Only visible to you').filter({ hasText: 'may vote on payments changes' }).waitFor();
+
+    await beAs('Priya Shah', 'approves payments');
+    await request.locator('button', { hasText: 'Approve' }).click();
+    await request.locator('.bk-context', { hasText: 'Approved so far by @Priya Shah.' }).waitFor();
+
+    await beAs('Sam Okafor', 'approves payments');
+    await request.locator('button', { hasText: 'Approve' }).click();
+    await request.locator('.bk-section-text', { hasText: '✅ Approved by @Priya Shah, @Sam Okafor' }).waitFor();
+    expect(await request.locator('.bk-field', { hasText: 'Status' }).textContent()).toBe('Status\n✅ Approved');
+    expect(await request.locator('button', { hasText: 'Approve' }).count()).toBe(0);
+    expect(await request.locator('.edited').textContent()).toBe('(edited)');
+  });
+
+  it('shows message text as text: formatting and mentions, never HTML', async () => {
+    await beAs('Tara Novak', 'Customer at Acme Corp');
+    await open('acme-customer');
+    await send('<img src=x onerror="document.title=1"> *bold* _slanted_ `code` @jordan #general');
+    const posted = message('bold');
+    await posted.waitFor();
+    expect(await posted.locator('.message-text').textContent()).toBe('<img src=x onerror="document.title=1"> bold slanted code @Jordan Lee #general');
+    expect(await posted.locator('img').count()).toBe(0);
+    expect(await posted.locator('strong').textContent()).toBe('bold');
+    expect(await posted.locator('em').textContent()).toBe('slanted');
+    expect(await posted.locator('code').textContent()).toBe('code');
+    expect(await posted.locator('.mention').textContent()).toBe('@Jordan Lee');
+    await posted.locator('.channel-mention', { hasText: '#general' }).click();
+    await expect.poll(() => page.locator('.conversation-title').textContent()).toBe('# general');
+    expect(await page.title()).toBe('Tandem sandbox');
+  });
+
+  it.todo('sees a sprint digest arrive in the customer channel (needs /sprint, which is on the sprints branch)');
+});
