@@ -136,5 +136,27 @@ describe.skipIf(browserMissing)(title, { timeout: 120_000 }, () => {
     expect(await page.title()).toBe('Tandem sandbox');
   });
 
+  it('renders the Home tab an app publishes', async () => {
+    sandbox.slack.homes.set('U0ALEX', {
+      type: 'home',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'Your week' } },
+        { type: 'section', text: { type: 'mrkdwn', text: '*2* changes wait for <@U0PRIYA>' }, accessory: { type: 'image', image_url: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=', alt_text: 'chart' } },
+        { type: 'divider' },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: 'Updated <!date^1700000000^{date_num}|2023-11-14>' }] },
+      ],
+    });
+    sandbox.slack.changed();
+    await page.locator('#nav a.nav-item', { hasText: 'Tandem' }).click();
+    await page.locator('.tab', { hasText: 'Home' }).click();
+    const home = page.locator('.home');
+    expect(await home.locator('.bk-header').textContent()).toBe('Your week');
+    expect(await home.locator('.bk-section-text').textContent()).toBe('2 changes wait for @Priya Shah');
+    expect(await home.locator('.bk-accessory-image').getAttribute('alt')).toBe('chart');
+    expect(await home.locator('hr.bk-divider').count()).toBe(1);
+    expect(await home.locator('.bk-context time').textContent()).toMatch(/^2023-11-1[45]$/);
+    expect(await page.locator('#composer').isHidden()).toBe(true);
+  });
+
   it.todo('sees a sprint digest arrive in the customer channel (needs /sprint, which is on the sprints branch)');
 });
