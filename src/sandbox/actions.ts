@@ -1,7 +1,7 @@
 import type { AppManifest } from './manifest';
 import type { LiveWorkspace } from './live-workspace';
 import { type Delivery, type InputValue, InvalidInteraction, type SlackSimulator } from './slack/simulator';
-import type { FakeChannel, FakeEphemeral, FakeMessage } from './slack/workspace';
+import type { FakeChannel, FakeEphemeral, FakeMessage, FakeSlack } from './slack/workspace';
 import { encodeTypedText } from './typed-text';
 
 /** What Slack would show the person after they did something: a notice, or field errors in their modal. */
@@ -22,6 +22,12 @@ export class SandboxRequestError extends Error {
   }
 }
 
+/** The people the page may act as: the workspace's users, not the app's bot. */
+export function requirePerson(slack: FakeSlack, person: string): void {
+  const user = slack.users.get(person);
+  if (!user || user.isBot) throw new SandboxRequestError(404, 'unknown_person', `Nobody in this workspace has the ID ${person}.`);
+}
+
 /** Where a clicked element is: a message, the person's ephemeral message, their open modal, or their Home tab. */
 export type ClickTarget = { channel: string; ts: string } | { ephemeralTs: string } | { viewId: string } | { home: true };
 
@@ -39,7 +45,7 @@ export class WorkspaceActions {
 
   /** A line typed into a channel's composer: a slash command when it starts with `/`, else a message. */
   async send(person: string, channelId: string, text: string): Promise<Outcome> {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     const channel = this.channelFor(person, channelId);
     // Writing in a public channel joins it, as Slack's "Join channel" does first.
     channel.members.add(person);
@@ -60,12 +66,12 @@ export class WorkspaceActions {
   }
 
   async click(person: string, target: ClickTarget, actionId: string): Promise<Outcome> {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     return this.delivered(await this.interaction(() => this.simulator.click(person, this.clickSource(person, target), actionId)));
   }
 
   async useShortcut(person: string, channelId: string, ts: string, callbackId: string): Promise<Outcome> {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     if (!this.manifest.messageShortcuts.some((shortcut) => shortcut.callbackId === callbackId)) {
       throw new SandboxRequestError(400, 'unknown_shortcut', `The app has no message shortcut "${callbackId}".`);
     }
@@ -74,21 +80,21 @@ export class WorkspaceActions {
   }
 
   async submitView(person: string, viewId: string, values: Record<string, InputValue>): Promise<Outcome> {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     this.openViewOf(person, viewId);
     const result = await this.interaction(() => this.simulator.submit(person, viewId, values));
     return result.errors ? { errors: result.errors } : this.delivered(result);
   }
 
   closeView(person: string, viewId: string): void {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     this.openViewOf(person, viewId).closed = true;
     this.slack.changed();
   }
 
   /** Opening the app's Home tab; Slack tells the app when it subscribed to `app_home_opened`, so it can publish the tab. */
   async openHome(person: string): Promise<Outcome> {
-    this.requirePerson(person);
+    requirePerson(this.slack, person);
     if (!this.manifest.botEvents.includes('app_home_opened')) return {};
     const home = this.slack.homes.get(person);
     const event = { type: 'app_home_opened', user: person, channel: this.slack.imWith(person).id, tab: 'home', ...(home ? { view: home } : {}) };
@@ -96,11 +102,6 @@ export class WorkspaceActions {
   }
 
   // ---- what the person may reach ------------------------------------------------
-
-  private requirePerson(person: string): void {
-    const user = this.slack.users.get(person);
-    if (!user || user.isBot) throw new SandboxRequestError(404, 'unknown_person', `Nobody in this workspace has the ID ${person}.`);
-  }
 
   /** Public channels, private channels the person is in, and their direct messages with the app. */
   private channelFor(person: string, channelId: string): FakeChannel {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { sendJson } from '../api/router';
 import type { Catalog } from '../catalog';
 import type { Logger } from '../log';
-import { SandboxRequestError, type WorkspaceActions } from './actions';
+import { requirePerson, SandboxRequestError, type WorkspaceActions } from './actions';
 import { demoStart } from './demo';
 import type { LiveWorkspace } from './live-workspace';
 import type { AppManifest } from './manifest';
@@ -104,8 +104,7 @@ export function createBrowserApi(options: BrowserApiOptions): RequestListener {
     if (file && pageFiles.has(file)) return sendPageFile(res, file);
     if (route === '/sandbox/state') {
       const person = personId.parse(url.searchParams.get('as') ?? demoStart.person);
-      const user = slack.users.get(person);
-      if (!user || user.isBot) throw new SandboxRequestError(404, 'unknown_person', `Nobody in this workspace has the ID ${person}.`);
+      requirePerson(slack, person);
       return sendJson(res, 200, personView(slack, person, manifest, catalog));
     }
     if (route === '/sandbox/changes') return streamChanges(req, res, slack);

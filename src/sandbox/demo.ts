@@ -77,14 +77,32 @@ export function seedDemoWorkspace(slack: FakeSlack): void {
   for (const channel of demoChannels) slack.addChannel({ id: channel.id, name: channel.name, members: channel.members });
 }
 
+export interface DemoStep {
+  person: string;
+  channel: string;
+  /** Typed into the channel's composer: a slash command, or a message. */
+  text: string;
+}
+
 /**
  * Demo data made by Tandem itself, typed as people would type it: a change waiting
- * for its two approvals and an open incident with its swarm channel.
+ * for its two approvals, an open incident with its swarm channel, and a sprint whose
+ * digest Acme Corp follows, with a customer's question to track.
  */
-export const demoActivity: Array<{ person: string; channel: string; text: string }> = [
-  { person: people.alex, channel: channels.general, text: '/change payments Rotate card-vault keys env=production ref=v2.3.1' },
-  { person: people.mei, channel: channels.incidents, text: '/incident Search results time out for long queries service=search sev=3' },
-];
+export function demoActivity(today: Date): DemoStep[] {
+  const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  const priyaInAcme = (text: string) => ({ person: people.priya, channel: channels.acme, text });
+  return [
+    { person: people.alex, channel: channels.general, text: '/change payments Rotate card-vault keys env=production ref=v2.3.1' },
+    { person: people.mei, channel: channels.incidents, text: '/incident Search results time out for long queries service=search sev=3' },
+    priyaInAcme('/sprint subscribe #acme-customer'),
+    priyaInAcme(`/sprint start Sprint 1 ${day(0)} ${day(13)}`),
+    priyaInAcme('/sprint add Export invoices as PDF'),
+    priyaInAcme('/sprint add internal Upgrade Postgres'),
+    priyaInAcme('/sprint status F-1 in-dev'),
+    { person: people.tara, channel: channels.acme, text: 'Could you add CSV export for payouts?' },
+  ];
+}
 
 export interface Suggestion {
   label: string;
@@ -108,9 +126,17 @@ const inIncidentChannel: Suggestion[] = [
   { label: 'Resolve', text: '/incident resolve Rolled back; error rate is normal again' },
 ];
 
+const inCustomerChannel: Suggestion[] = [
+  { label: 'Sprint digest', text: '/sprint show' },
+  { label: 'Add a feature', text: '/sprint add Refunds in one click' },
+  { label: 'Feature done', text: '/sprint status F-1 done' },
+  { label: 'Ask as a customer', text: 'Could refunds take one click instead of three?' },
+];
+
 /** What to try in a channel, offered above the composer. Incident channels are named inc-… by Tandem. */
 export function suggestionsFor(channel: FakeChannel): Suggestion[] {
-  return channel.name.startsWith('inc-') ? inIncidentChannel : everywhere;
+  if (channel.name.startsWith('inc-')) return inIncidentChannel;
+  return channel.id === channels.acme ? inCustomerChannel : everywhere;
 }
 
 export function purposeOf(channel: FakeChannel): string {

@@ -75,3 +75,9 @@ export function readManifest(file: URL | string = manifestPath): AppManifest {
     botScopes: manifest.oauth_config.scopes.bot,
   };
 }
+
+/** Whether the app declares the slash command `text` starts with; a plain message needs none. */
+export function declaresCommand(manifest: AppManifest, text: string): boolean {
+  const command = /^\/\S+/.exec(text.trim())?.[0];
+  return command === undefined || manifest.commands.some((declared) => declared.command === command);
+}

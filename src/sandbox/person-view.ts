@@ -1,7 +1,7 @@
 import { approversOf, type Catalog } from '../catalog';
 import { demoPeople, demoStart, purposeOf, type Suggestion, suggestionsFor } from './demo';
 import type { LiveWorkspace, LoadState } from './live-workspace';
-import type { AppManifest, MessageShortcut, SlashCommand } from './manifest';
+import { type AppManifest, declaresCommand, type MessageShortcut, type SlashCommand } from './manifest';
 import type { FakeChannel } from './slack/workspace';
 
 type Json = Record<string, unknown>;
@@ -78,7 +78,7 @@ export function personView(slack: LiveWorkspace, person: string, manifest: AppMa
       title: demoPeople.find((candidate) => candidate.id === user.id)?.title ?? '',
       roles: rolesOf(catalog, user.id),
     })),
-    channels: channels.sort((a, b) => a.name.localeCompare(b.name)).map((channel) => channelSummary(channel, person)),
+    channels: channels.sort((a, b) => a.name.localeCompare(b.name)).map((channel) => channelSummary(channel, person, manifest)),
     messages: [
       ...slack.messages
         .filter((message) => visible.has(message.channel))
@@ -117,7 +117,7 @@ export function personView(slack: LiveWorkspace, person: string, manifest: AppMa
   };
 }
 
-function channelSummary(channel: FakeChannel, person: string): ChannelSummary {
+function channelSummary(channel: FakeChannel, person: string, manifest: AppManifest): ChannelSummary {
   return {
     id: channel.id,
     name: channel.name,
@@ -125,7 +125,7 @@ function channelSummary(channel: FakeChannel, person: string): ChannelSummary {
     isMember: channel.members.has(person),
     memberCount: channel.members.size,
     purpose: purposeOf(channel),
-    suggestions: suggestionsFor(channel),
+    suggestions: suggestionsFor(channel).filter((suggestion) => declaresCommand(manifest, suggestion.text)),
   };
 }
 

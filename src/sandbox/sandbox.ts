@@ -11,7 +11,7 @@ import { WorkspaceActions } from './actions';
 import { createBrowserApi } from './browser-api';
 import { demoActivity, demoCatalog, seedDemoWorkspace } from './demo';
 import { LiveWorkspace } from './live-workspace';
-import { readManifest } from './manifest';
+import { declaresCommand, readManifest } from './manifest';
 import { SlackSimulator } from './slack/simulator';
 import { startSandboxSlack } from './slack/server';
 
@@ -73,11 +73,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const tandemUrl = `http://127.0.0.1:${tandem.port}`;
     const simulator = new SlackSimulator(slack, { requestUrl: `${tandemUrl}/slack/events`, signingSecret });
     const actions = new WorkspaceActions(slack, simulator, manifest);
-    for (const step of demoActivity) {
+    // The demo follows the manifest: a step for a command the app does not declare is left out.
+    for (const step of demoActivity(new Date()).filter((candidate) => declaresCommand(manifest, candidate.text))) {
       const outcome = await actions.send(step.person, step.channel, step.text);
       if (outcome.problem) throw new Error(`the demo data could not be created: ${outcome.problem}`);
+      // Tandem finishes a command after acknowledging it; the next step may build on it (a sprint on its subscription).
+      await tandem.idle();
     }
-    await tandem.idle();
     pageRoutes = createBrowserApi({ slack, actions, manifest, catalog, logger });
     const running = tandem;
     return {

@@ -7,9 +7,9 @@ export const chromiumPath = '/usr/bin/chromium';
 /** Why the browser tests cannot run on this machine, or undefined when they can. */
 export const browserMissing = existsSync(chromiumPath)
   ? undefined
-  : `no Chromium at ${chromiumPath}, so the browser tests are skipped (apt-get install chromium; .ci/run installs it when it can)`;
+  : `no Chromium at ${chromiumPath}; apt-get install chromium, which .ci/run does when it can`;
 
-if (browserMissing) console.warn(`[tandem tests] ${browserMissing}`);
+if (browserMissing) console.warn(`[tandem tests] the browser tests are skipped: ${browserMissing}`);
 
 /** Headless Chromium with a fresh profile, nothing running in the background, and no network of its own. */
 export function launchChromium(): Promise<Browser> {
