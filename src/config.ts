@@ -45,6 +45,22 @@ type Env = Record<string, string | undefined>;
 const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalText = z.preprocess(blankIsUnset, z.string().optional());
 
+const portNumber = (fallback: number) =>
+  z.preprocess(
+    blankIsUnset,
+    z.coerce
+      .number({ error: 'must be a port number from 0 to 65535' })
+      .int('must be a whole port number from 0 to 65535')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65535, 'must be a port number from 0 to 65535')
+      .default(fallback),
+  );
+const logLevel = (fallback: LogLevel) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+    z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default(fallback),
+  );
+
 const databaseEnv = z.object({
   DATABASE_URL: z.preprocess(
     blankIsUnset,
@@ -75,15 +91,7 @@ const serverEnv = databaseEnv.extend({
       .endsWith('/', 'must end in / (for example https://slack.com/api/)')
       .default('https://slack.com/api/'),
   ),
-  PORT: z.preprocess(
-    blankIsUnset,
-    z.coerce
-      .number({ error: 'must be a port number from 0 to 65535' })
-      .int('must be a whole port number from 0 to 65535')
-      .min(0, 'must be a port number from 0 to 65535')
-      .max(65535, 'must be a port number from 0 to 65535')
-      .default(3000),
-  ),
+  PORT: portNumber(3000),
   TANDEM_CATALOG: optionalText,
   TANDEM_TIMEZONE: optionalText,
   TZ: optionalText,
@@ -91,10 +99,7 @@ const serverEnv = databaseEnv.extend({
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
     z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   ),
-  LOG_LEVEL: z.preprocess(
-    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
-    z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
-  ),
+  LOG_LEVEL: logLevel('info'),
 });
 
 /** Reads only what the database needs: the CLI and migrations run without Slack settings. */
@@ -150,6 +155,21 @@ function resolveTimeZone(tandemTimeZone: string | undefined, tz: string | undefi
     throw new ConfigError(`${variable} must be an IANA time zone such as Europe/Paris or UTC, got "${value}"`);
   }
   return zone;
+}
+
+export interface SandboxConfig {
+  /** Where the browser page and the stand-in Slack listen; 0 picks a free port. */
+  port: number;
+  /** Tandem's log level inside the sandbox; quieter than a server's by default so the page's URL stands out. */
+  logLevel: LogLevel;
+}
+
+const sandboxEnv = z.object({ SANDBOX_PORT: portNumber(0), LOG_LEVEL: logLevel('warn') });
+
+/** What `npm run sandbox` may be told; Tandem's own settings inside the sandbox are made up by the sandbox. */
+export function loadSandboxConfig(env: Env): SandboxConfig {
+  const parsed = parseEnv(sandboxEnv, env);
+  return { port: parsed.SANDBOX_PORT, logLevel: parsed.LOG_LEVEL };
 }
 
 /** Values never echoed back in an error message: they are secrets or may embed one. */

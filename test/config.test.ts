@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadDatabaseConfig } from '../src/config';
+import { ConfigError, loadConfig, loadDatabaseConfig, loadSandboxConfig } from '../src/config';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'shh' };
 const cwd = mkdtempSync(path.join(tmpdir(), 'tandem-config-'));
@@ -71,5 +71,10 @@ describe('configuration', () => {
       url: 'postgres://u@h/db',
       dataDir: path.join(cwd, '.tandem'),
     });
+  });
+
+  it('reads the sandbox’s own settings: a free port and quiet logs unless told otherwise', () => {
+    expect(loadSandboxConfig({})).toEqual({ port: 0, logLevel: 'warn' });
+    expect(loadSandboxConfig({ SANDBOX_PORT: '8080', LOG_LEVEL: 'debug' })).toEqual({ port: 8080, logLevel: 'debug' });
   });
 });

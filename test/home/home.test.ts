@@ -39,7 +39,7 @@ describe('App Home', () => {
     expect(home).toContain('*⏳ Requested* (1)');
     await openHome('U0BEN');
 
-    await t.simulator.click('U0ANN', { home: 'U0ANN' }, 'change.approve');
+    await t.simulator.click('U0ANN', { homeOf: 'U0ANN' }, 'change.approve');
     await t.idle();
     const [change] = await t.database.handle.db.select().from(changes);
     expect(change).toMatchObject({ status: 'approved', decidedBy: ['U0ANN'] });

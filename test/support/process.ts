@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createFakeSlackServer } from '../../src/sandbox/slack/server';
-import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { type SandboxSlack, startSandboxSlack } from '../../src/sandbox/slack/server';
+import type { FakeSlack } from '../../src/sandbox/slack/workspace';
 
 export interface Finished {
   code: number | null;
@@ -50,15 +48,4 @@ export async function waitForOutput(running: Running, pattern: RegExp, timeoutMs
 }
 
 /** A fake Slack served over HTTP on a free port, for Tandem running as a separate process. */
-export async function serveFakeSlack(): Promise<{ slack: FakeSlack; server: Server; close: () => Promise<void> }> {
-  let slack: FakeSlack | undefined;
-  const server = createFakeSlackServer(() => slack!);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  slack = new FakeSlack({ origin: `http://127.0.0.1:${port}` });
-  return {
-    slack,
-    server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+export const serveFakeSlack = (): Promise<SandboxSlack<FakeSlack>> => startSandboxSlack();

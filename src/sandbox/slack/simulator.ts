@@ -14,6 +14,11 @@ export interface SubmitResult extends Delivery {
   errors?: Record<string, string>;
 }
 
+/** Something a person could not have done in Slack: clicking a button that is not there, submitting a closed modal. */
+export class InvalidInteraction extends Error {
+  override name = 'InvalidInteraction';
+}
+
 /** A value for a modal input: text, a selected option's value, a user ID, an ISO date-time, or several checkbox values. */
 export type InputValue = string | string[] | undefined;
 
@@ -51,23 +56,18 @@ export class SlackSimulator {
     return delivery;
   }
 
-  /** Clicks the element with `actionId` in a message, an ephemeral message, or an open view. */
+  /** Clicks the element with `actionId` in a message, an ephemeral message, an open view or a person's Home tab. */
   async click(
     user: string,
-    source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string } | { home: string },
+    source: { message: FakeMessage } | { ephemeral: FakeEphemeral } | { viewId: string } | { homeOf: string },
     actionId: string,
     options: { deliveries?: number } = {},
   ): Promise<Delivery> {
+    const clickedView = 'message' in source || 'ephemeral' in source ? undefined : this.viewClicked(source);
     const blocks =
-      'message' in source
-        ? source.message.blocks
-        : 'ephemeral' in source
-          ? source.ephemeral.blocks
-          : 'home' in source
-            ? (this.slack.homes.get(source.home)?.blocks as Json[] | undefined)
-            : (this.slack.views.get(source.viewId)?.view.blocks as Json[] | undefined);
+      'message' in source ? source.message.blocks : 'ephemeral' in source ? source.ephemeral.blocks : (clickedView?.view.blocks as Json[] | undefined);
     const found = findElement(blocks ?? [], actionId);
-    if (!found) throw new Error(`no element with action_id ${actionId} to click`);
+    if (!found) throw new InvalidInteraction(`no element with action_id ${actionId} to click`);
     const action = {
       action_id: actionId,
       block_id: found.blockId,
@@ -89,13 +89,7 @@ export class SlackSimulator {
       actions: [action],
     };
     let payload: Json;
-    if ('home' in source) {
-      // A click on the App Home: Slack sends the view, and no response_url.
-      payload = { ...base, container: { type: 'view', view_id: `home-${source.home}` }, view: { ...this.slack.homes.get(source.home), id: `home-${source.home}`, type: 'home' } };
-    } else if ('viewId' in source) {
-      const view = this.slack.views.get(source.viewId);
-      payload = { ...base, container: { type: 'view', view_id: source.viewId }, view: { ...view?.view, id: source.viewId, hash: view?.hash } };
-    } else {
+    if ('message' in source || 'ephemeral' in source) {
       const message = 'message' in source ? source.message : source.ephemeral;
       const isEphemeral = 'ephemeral' in source;
       const targetInfo: ResponseTarget = { channel: message.channel, user, sourceTs: message.ts, sourceIsEphemeral: isEphemeral };
@@ -106,6 +100,8 @@ export class SlackSimulator {
         ...(isEphemeral ? {} : { message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, user: message.user } }),
         response_url: this.slack.responseUrlFor(targetInfo),
       };
+    } else {
+      payload = { ...base, container: { type: 'view', view_id: clickedView?.id }, view: { ...clickedView?.view, id: clickedView?.id, hash: clickedView?.hash } };
     }
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const first = await this.send(body);
@@ -114,6 +110,16 @@ export class SlackSimulator {
       await this.send(body, { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_timeout' });
     }
     return first;
+  }
+
+  /** A modal by its id, or a person's Home tab, which has no id in the workspace (Slack gives each user's Home one view id). */
+  private viewClicked(source: { viewId: string } | { homeOf: string }): { id: string; view: Json; hash?: string } | undefined {
+    if ('viewId' in source) {
+      const open = this.slack.views.get(source.viewId);
+      return open && { id: open.id, view: open.view, hash: open.hash };
+    }
+    const home = this.slack.homes.get(source.homeOf);
+    return home && { id: `VHOME${source.homeOf}`, view: home };
   }
 
   /** Uses a message shortcut on `message` (its ⋮ menu → the app's shortcut), as Slack sends it. */
@@ -139,7 +145,7 @@ export class SlackSimulator {
   /** Submits an open modal with values keyed by input block_id. */
   async submit(user: string, viewId: string, values: Record<string, InputValue>): Promise<SubmitResult> {
     const open = this.slack.views.get(viewId);
-    if (!open || open.closed) throw new Error(`view ${viewId} is not open`);
+    if (!open || open.closed) throw new InvalidInteraction(`view ${viewId} is not open`);
     const state = buildState(open.view, values);
     const payload = {
       type: 'view_submission',
@@ -242,7 +248,7 @@ function buildState(view: Json, values: Record<string, InputValue>): Json {
   const inputs = ((view.blocks as Json[] | undefined) ?? []).filter((block) => block.type === 'input');
   const known = new Set(inputs.map((block) => block.block_id as string));
   for (const blockId of Object.keys(values)) {
-    if (!known.has(blockId)) throw new Error(`the view has no input block "${blockId}"`);
+    if (!known.has(blockId)) throw new InvalidInteraction(`the view has no input block "${blockId}"`);
   }
   const state: Json = {};
   for (const block of inputs) {
@@ -259,7 +265,7 @@ function elementState(element: Json, value: InputValue): Json {
   const options = (element.options as Array<{ value: string; text: Json }> | undefined) ?? [];
   const option = (wanted: string) => {
     const found = options.find((candidate) => candidate.value === wanted);
-    if (!found) throw new Error(`"${wanted}" is not an option of ${String(element.action_id)}`);
+    if (!found) throw new InvalidInteraction(`"${wanted}" is not an option of ${String(element.action_id)}`);
     return found;
   };
   switch (type) {
