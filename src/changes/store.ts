@@ -203,6 +203,11 @@ export async function listPendingRequestedBefore(db: Database, cutoff: Date): Pr
     .orderBy(asc(changes.requestedAt));
 }
 
+export async function findDeployment(db: Database, id: string): Promise<DeploymentRow | undefined> {
+  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
+  return row;
+}
+
 export async function insertDeployment(db: Database, values: typeof deployments.$inferInsert): Promise<DeploymentRow> {
   const [row] = await db.insert(deployments).values(values).returning();
   if (!row) throw new Error('deployment insert returned nothing');

@@ -3,6 +3,7 @@ import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { IncidentEventRow, IncidentRow } from '../db/schema';
 import { findChangeByReference } from '../changes/service';
+import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
 import { incidentKey, maxTitleLength, parseSeverity, severityLabel, timeToRestoreSeconds } from './model';
 import { declareIncident, findIncidentByReference, type IncidentDeps, openSwarm } from './service';
@@ -18,6 +19,7 @@ const declareBody = z.strictObject({
   description: z.string().max(3000, 'must be at most 3000 characters').optional(),
   dedup_key: z.string().min(1).max(255, 'must be at most 255 characters').optional(),
   change_id: z.string().min(1).optional(),
+  deployment_id: z.uuid('must be the id of a deployment (POST /deployments answers it)').optional(),
 });
 
 export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
@@ -34,8 +36,15 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
             { field: 'change_id', message: `no change ${input.change_id}` },
           ]);
         }
+        const deployment = input.deployment_id ? await findDeployment(deps.db, input.deployment_id) : undefined;
+        if (input.deployment_id && !deployment) {
+          throw invalid('validation_failed', `deployment_id: there is no deployment ${input.deployment_id}.`, [
+            { field: 'deployment_id', message: `no deployment ${input.deployment_id}` },
+          ]);
+        }
         const { incident, created } = await declareIncident(deps, {
           causedByChangeId: cause?.id,
+          causedBy: deployment ? { deploymentId: deployment.id, changeId: deployment.changeId } : undefined,
           title: input.title,
           service: input.service,
           severity: input.severity,
@@ -82,6 +91,7 @@ export function incidentResource(incident: IncidentRow, timeline?: IncidentEvent
     dedup_key: incident.dedupKey,
     channel: incident.channelId ? { id: incident.channelId, name: incident.channelName } : null,
     caused_by_change_id: incident.causedByChangeId,
+    caused_by_deployment_id: incident.causedByDeploymentId,
     ...(timeline
       ? {
           timeline: timeline.map((event) => ({

@@ -66,6 +66,8 @@ export interface DeclareInput {
   dedupKey?: string;
   /** The change that caused it, when known at declaration (alerting tied to a deploy). */
   causedByChangeId?: string;
+  /** The deployment that caused it; its change, if it has one, is the cause too. */
+  causedBy?: { deploymentId: string; changeId: string | null };
 }
 
 export async function declareIncident(
@@ -116,8 +118,21 @@ export async function declareIncident(
       text: `Declared ${severityLabel(severity)}: ${title}`,
       data: { severity, service: input.service ?? null, private: incident.private },
     });
-    if (!input.causedByChangeId) return { incident, created: true };
-    return { incident: await attachCause(tx, deps, incident, input.causedByChangeId, input.actor, now), created: true };
+    let declared = incident;
+    if (input.causedBy) {
+      declared = await store.updateIncident(tx, incident.id, { causedByDeploymentId: input.causedBy.deploymentId, updatedAt: now });
+      await store.appendEvent(tx, {
+        incidentId: incident.id,
+        at: now,
+        actor: input.actor,
+        kind: 'caused_by_deployment',
+        text: `Caused by deployment ${input.causedBy.deploymentId}, which now counts as failed`,
+        data: { deployment: input.causedBy.deploymentId },
+      });
+    }
+    const changeId = input.causedByChangeId ?? input.causedBy?.changeId ?? undefined;
+    if (!changeId) return { incident: declared, created: true };
+    return { incident: await attachCause(tx, deps, declared, changeId, input.actor, now), created: true };
   });
   if (declared.created) deps.events.emit({ kind: 'incident', incident: declared.incident });
   return declared;

@@ -24,7 +24,8 @@ export interface DeploymentFigures {
 
 /**
  * Production deployments finished in the window: successes, failures (a failed
- * deployment, or one whose change later failed), and commit-to-deploy lead times.
+ * deployment, one whose change later failed, or one an incident was linked to),
+ * and commit-to-deploy lead times.
  */
 export async function deploymentFigures(db: Database, window: Window, service?: string): Promise<DeploymentFigures> {
   const lead = seconds(deployments.finishedAt, deployments.committedAt);
@@ -33,7 +34,8 @@ export async function deploymentFigures(db: Database, window: Window, service?: 
     .select({
       deployments: sql<number>`count(*) filter (where ${deployments.status} = 'success')::int`,
       total: sql<number>`count(*)::int`,
-      failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${changes.status} = 'failed')::int`,
+      failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${changes.status} = 'failed' or exists (
+        select 1 from ${incidents} where ${incidents.causedByDeploymentId} = ${deployments.id}))::int`,
       leadTimes: sql<number>`count(*) filter (where ${withLeadTime})::int`,
       leadMedian: sql<string | null>`percentile_cont(0.5) within group (order by ${lead}) filter (where ${withLeadTime})`,
       leadP90: sql<string | null>`percentile_cont(0.9) within group (order by ${lead}) filter (where ${withLeadTime})`,

@@ -200,6 +200,31 @@ describe('REST API: changes, the gate and deployments', () => {
     expect(t.slack.ephemeralsFor('U0ANN').at(-1)!.text).toContain(`${never.key} is pending and was never deployed`);
   });
 
+  it('blames a deployment: it counts as failed, and so does its change', async () => {
+    const alerter = await t.token('incidents:write');
+    const metrics = await t.token('read');
+    const failures = async () => {
+      // The window ends at now, exclusive: look from a minute later at what happened now.
+      t.clock.advance(60_000);
+      return (await t.api('GET', '/metrics/dora?service=payments', { token: metrics })).body.change_failure_rate.failed as number;
+    };
+    const failedBefore = await failures();
+    const plain = await t.api('POST', '/deployments', { token: deployer, body: { service: 'payments', environment: 'production', status: 'success' } });
+    const blamed = await t.api('POST', '/incidents', { token: alerter, body: { title: 'Latency after deploy', service: 'payments', deployment_id: plain.body.id } });
+    expect(blamed.status).toBe(201);
+    expect(blamed.body).toMatchObject({ caused_by_deployment_id: plain.body.id, caused_by_change_id: null });
+    expect(await failures()).toBe(failedBefore + 1);
+
+    const { body: change } = await requestChange({ title: 'Deploy v5.0.0' });
+    await vote(change.key, 'change.approve');
+    const withChange = await t.api('POST', '/deployments', { token: deployer, body: { service: 'payments', environment: 'production', status: 'success', change_id: change.key } });
+    const second = await t.api('POST', '/incidents', { token: alerter, body: { title: 'Errors after v5', service: 'payments', deployment_id: withChange.body.id } });
+    expect(second.body.caused_by_change_id).toBe(change.id);
+    expect((await t.api('GET', `/changes/${change.key}`, { token: reader })).body.status).toBe('failed');
+    const unknown = await t.api('POST', '/incidents', { token: alerter, body: { title: 'x', deployment_id: '00000000-0000-0000-0000-000000000000' } });
+    expect(unknown.status).toBe(422);
+  });
+
   it('keeps the audit log append-only in the database itself', async () => {
     const { db } = t.database.handle;
     await expect(db.execute(sql`update change_audit set actor = 'someone else'`)).rejects.toThrow();
@@ -226,7 +251,7 @@ describe('REST API: changes, the gate and deployments', () => {
     await vote(await waitForRequest('Gate approves'), 'change.approve');
     const approvedResult = await approved.finished;
     expect(approvedResult.code).toBe(0);
-    expect(approvedResult.stdout).toMatch(/tandem gate: CHG-\d+ approved by U0ANN at 2026-11-23T09:00:00.000Z\n$/);
+    expect(approvedResult.stdout).toMatch(/tandem gate: CHG-\d+ approved by U0ANN at 2026-11-23T\d\d:\d\d:\d\d\.\d{3}Z\n$/);
 
     const rejected = gate('Gate rejects', '2m');
     const key = await waitForRequest('Gate rejects');

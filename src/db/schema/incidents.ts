@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { changes } from './changes';
+import { changes, deployments } from './changes';
 import { timestamptz } from './columns';
 
 export const incidentStatus = pgEnum('incident_status', ['investigating', 'identified', 'monitoring', 'resolved']);
@@ -42,6 +42,8 @@ export const incidents = pgTable(
     resolution: text(),
     /** The change that caused it; linking marks that change failed. */
     causedByChangeId: uuid().references(() => changes.id),
+    /** The deployment that caused it; that deployment counts as failed in the change failure rate. */
+    causedByDeploymentId: uuid().references(() => deployments.id),
     updatedAt: timestamptz().notNull(),
   },
   (table) => [
@@ -51,6 +53,7 @@ export const incidents = pgTable(
     uniqueIndex('incidents_channel_id_key').on(table.channelId),
     index('incidents_service_declared_at_idx').on(table.service, table.declaredAt),
     index('incidents_caused_by_change_id_idx').on(table.causedByChangeId),
+    index('incidents_caused_by_deployment_id_idx').on(table.causedByDeploymentId),
     index('incidents_service_resolved_at_idx').on(table.service, table.resolvedAt),
     index('incidents_resolved_at_idx').on(table.resolvedAt),
   ],

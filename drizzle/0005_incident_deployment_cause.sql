@@ -1,0 +1,3 @@
+ALTER TABLE "incidents" ADD COLUMN "caused_by_deployment_id" uuid;--> statement-breakpoint
+ALTER TABLE "incidents" ADD CONSTRAINT "incidents_caused_by_deployment_id_deployments_id_fk" FOREIGN KEY ("caused_by_deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "incidents_caused_by_deployment_id_idx" ON "incidents" USING btree ("caused_by_deployment_id");
