@@ -9,6 +9,7 @@ import {
   dateTimeInput,
   fields,
   header,
+  type Message,
   modal,
   type ModalView,
   option,
@@ -43,11 +44,6 @@ export const changeFieldIds = {
   plannedEnd: 'planned_end',
   reason: 'reason',
 } as const;
-
-export interface Message {
-  text: string;
-  blocks?: Block[];
-}
 
 const statusLabels: Record<ChangeRow['status'], string> = {
   pending: '⏳ Waiting for approval',

@@ -7,6 +7,7 @@ import type { ChangeRow, DeploymentRow, PolicyExplanation } from '../db/schema';
 import { conflict, forbidden, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
 import { findByReference } from '../references';
+import type { Message } from '../slack/blocks';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
 import { isSlackUserId } from '../slack/text';
 import type { Clock } from '../time';
@@ -15,7 +16,6 @@ import {
   changeMessage,
   deploymentNotice,
   emergencyAnnouncement,
-  type Message,
   requesterNotice,
   voteProgressNotice,
 } from './blocks';

@@ -9,6 +9,7 @@ import {
   context,
   fields,
   header,
+  type Message,
   modal,
   type ModalView,
   option,
@@ -70,11 +71,6 @@ export const fieldIds = {
   summary: 'summary',
   change: 'change',
 } as const;
-
-export interface Message {
-  text: string;
-  blocks?: Block[];
-}
 
 const severityMarks: Record<number, string> = { 1: '🔴', 2: '🟠', 3: '🟡', 4: '🔵' };
 const statusLabels: Record<IncidentStatus, string> = {
