@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IncidentRow, incidents } from '../src/db/schema';
+import { improvementReport } from '../src/metrics/blocks';
+import type { DeliveryKpis } from '../src/metrics/service';
 import type { FakeMessage } from '../src/sandbox/slack/workspace';
 import { type Harness, startHarness } from './support/harness';
 
@@ -34,6 +36,8 @@ describe('private stays private: what an outsider sees', () => {
   let t: Harness;
   let secret: IncidentRow;
   let customerAsk: FakeMessage;
+  let openAsk: FakeMessage;
+  let publicChannel: string;
   let readToken: string;
 
   const run = async (user: string, channel: string, command: string, text: string) => {
@@ -66,6 +70,10 @@ describe('private stays private: what an outsider sees', () => {
     await run(owner, 'C0ANNOUNCE', '/sprint', 'link R-1 F-2');
     await run(owner, 'C0ANNOUNCE', '/sprint', 'status F-2 in-dev');
     await run(owner, 'C0ANNOUNCE', '/sprint', 'status F-2 done');
+    // A second ask, tracked and not yet linked.
+    openAsk = t.slack.post('C0ACME', { text: 'Statements in CSV, please', user: outsider });
+    await t.simulator.shortcut(outsider, openAsk, 'sprint.track_request');
+    await t.idle();
 
     // A change, approved and deployed.
     await run(owner, 'C0ANNOUNCE', '/change', 'payments Rotate signing keys');
@@ -80,17 +88,15 @@ describe('private stays private: what an outsider sees', () => {
     expect(deployed.status).toBe(201);
 
     // A public incident, announced and resolved; then a private one, caused by the change, still open.
+    const incidentTitled = async (title: string) => (await t.database.handle.db.select().from(incidents).where(eq(incidents.title, title)))[0]!;
     await run(owner, 'C0GENERAL', '/incident', 'Checkout is slow service=payments');
-    const [publicIncident] = await t.database.handle.db.select().from(incidents);
-    await run(owner, publicIncident!.channelId!, '/incident', 'resolve Cache warmed up');
+    publicChannel = (await incidentTitled('Checkout is slow')).channelId!;
+    await run(owner, publicChannel, '/incident', 'resolve Cache warmed up');
     await run(owner, 'C0GENERAL', '/incident', `${secretTitle} service=payments --private`);
-    [secret] = await t.database.handle.db.select().from(incidents).where(eq(incidents.private, true)) as [IncidentRow];
-    expect(secret.channelId).toBeTruthy();
-    await run(owner, secret.channelId!, '/incident', 'link CHG-1');
-    await run(owner, secret.channelId!, '/incident', `commander <@${lead}>`);
-    await run(owner, secret.channelId!, '/incident', `update ${secretUpdate}`);
-    await run(owner, secret.channelId!, '/incident', 'sev 1');
-    [secret] = await t.database.handle.db.select().from(incidents).where(eq(incidents.id, secret.id)) as [IncidentRow];
+    const secretChannel = (await incidentTitled(secretTitle)).channelId!;
+    for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1']) await run(owner, secretChannel, '/incident', text);
+    secret = await incidentTitled(secretTitle);
+    expect(secret).toMatchObject({ private: true, commander: lead, severity: 1, channelId: expect.stringMatching(/^G/) });
 
     // Monday: the scheduled digest and the continual-improvement report of the week.
     t.clock.set('2026-11-30T09:30:00Z');
@@ -112,7 +118,7 @@ describe('private stays private: what an outsider sees', () => {
     await run(outsider, channel, command, text);
     return JSON.stringify([
       t.slack.ephemerals.slice(seen.ephemerals).filter((message) => message.user === outsider),
-      t.slack.messages.slice(seen.messages),
+      t.slack.messages.slice(seen.messages).filter((message) => message.channel === channel),
       t.slack.calls.slice(seen.calls).filter((call) => call.method === 'views.open'),
     ]);
   };
@@ -129,6 +135,7 @@ describe('private stays private: what an outsider sees', () => {
     { surface: 'announcement channel', show: async () => messagesOf('C0ANNOUNCE') },
     { surface: 'customer channel: digests, incident notices, request threads', show: async () => messagesOf('C0ACME') },
     { surface: 'approvals channel', show: async () => messagesOf('C0APPROVALS') },
+    { surface: 'a public incident’s channel', show: async () => messagesOf(publicChannel) },
     { surface: 'improvement report and its chart', show: async () => messagesOf('C0DELIVERY') },
     { surface: 'the outsider’s DMs', show: async () => messagesOf(t.slack.imWith(outsider).id) },
     { surface: '/incident help', show: () => command('/incident', 'help') },
@@ -140,8 +147,9 @@ describe('private stays private: what an outsider sees', () => {
     { surface: '/change (the request form)', show: () => command('/change', '') },
     { surface: '/sprint show', show: () => command('/sprint', 'show') },
     { surface: '/sprint show service=payments elsewhere', show: () => command('/sprint', 'show service=payments', 'C0GENERAL') },
-    { surface: '/sprint link R-1 F-2', show: () => command('/sprint', 'link R-1 F-2') },
-    { surface: '/sprint link R-1 F-2 service=payments', show: () => command('/sprint', 'link R-1 F-2 service=payments') },
+    { surface: '/sprint link R-2 F-2', show: () => command('/sprint', 'link R-2 F-2') },
+    { surface: '/sprint link R-2 F-2 service=payments', show: () => command('/sprint', 'link R-2 F-2 service=payments') },
+    { surface: '/sprint link R-1 F-2 (already answered)', show: () => command('/sprint', 'link R-1 F-2') },
     { surface: '/sprint requests', show: () => command('/sprint', 'requests') },
     { surface: '/sprint status F-2 done', show: () => command('/sprint', 'status F-2 done') },
     { surface: '/sprint help', show: () => command('/sprint', 'help') },
@@ -152,8 +160,8 @@ describe('private stays private: what an outsider sees', () => {
       surface: 'the "Track as customer request" form',
       show: async () => {
         const seen = { calls: t.slack.calls.length, ephemerals: t.slack.ephemerals.length };
-        // A new request, and the one the team linked to the internal feature.
-        for (const ask of [t.slack.post('C0ACME', { text: 'Can we get a refund report?', user: outsider }), customerAsk]) {
+        // A new request, one waiting for a feature, and one the team linked to the internal feature.
+        for (const ask of [t.slack.post('C0ACME', { text: 'Can we get a refund report?', user: outsider }), openAsk, customerAsk]) {
           await t.simulator.shortcut(outsider, ask, 'sprint.track_request');
           await t.idle();
         }
@@ -176,30 +184,81 @@ describe('private stays private: what an outsider sees', () => {
 
   const secrets = () => [secretTitle, secretUpdate, secretFeature, secret.channelId!, secret.channelName!];
 
+  it('has the secrets in the data, where insiders see them, and counts the private incident without naming it', async () => {
+    // Otherwise every row below would pass for want of data.
+    await t.simulator.event({ type: 'app_home_opened', user: lead, channel: 'D0HOME', tab: 'home' });
+    await t.simulator.command(owner, 'C0ANNOUNCE', '/sprint', 'show');
+    await t.idle();
+    expect(JSON.stringify(t.slack.homes.get(lead))).toContain(`${secretTitle} · SEV1 · investigating · <#${secret.channelId}>`);
+    expect(JSON.stringify(t.slack.ephemeralsFor(owner).slice(-2))).toContain(secretFeature);
+    expect(messagesOf(secret.channelId!)).toContain(secretUpdate);
+    expect(messagesOf('C0ANNOUNCE')).toContain('Checkout is slow');
+    expect(messagesOf('C0ACME')).toContain('Export invoices as PDF');
+
+    expect(await surfaces[0]!.show()).toContain('🔒 1 private incident, shown only to the people in its channel');
+    const report = messagesOf('C0DELIVERY');
+    expect(report).toContain('🔒 A private incident (SEV1, still open)');
+    expect(report).toContain('Checkout is slow');
+    const kpis = await t.api('GET', '/metrics/dora?service=payments&from=2026-11-23&to=2026-11-29', { token: readToken });
+    expect(kpis.body.incidents_by_severity).toEqual([
+      expect.objectContaining({ severity: 1, declared: 1, resolved: 0 }),
+      expect.objectContaining({ severity: 2, declared: 1, resolved: 1 }),
+    ]);
+  });
+
   for (const { surface, show, skip } of surfaces) {
     (skip ? it.skip : it)(`${surface} names neither the private incident nor the internal feature`, async () => {
       const shown = (await show()).toLowerCase();
       for (const word of secrets()) expect(shown).not.toContain(word.toLowerCase());
     });
   }
+});
 
-  it('has the secrets in the data, where insiders see them, and counts the private incident in the KPIs', async () => {
-    await t.simulator.event({ type: 'app_home_opened', user: lead, channel: 'D0HOME', tab: 'home' });
-    await t.simulator.command(owner, 'C0ANNOUNCE', '/sprint', 'show');
-    await t.idle();
-    expect(JSON.stringify(t.slack.homes.get(lead))).toContain(secretTitle);
-    expect(JSON.stringify(t.slack.homes.get(lead))).toContain(secret.channelId!);
-    expect(JSON.stringify(t.slack.ephemeralsFor(owner).slice(-2))).toContain(secretFeature);
-    expect(t.slack.messagesIn(secret.channelId!).map((message) => message.text).join('\n')).toContain(secretUpdate);
+describe('the improvement report’s view of private incidents', () => {
+  const kpis: DeliveryKpis = {
+    service: 'payments',
+    from: new Date('2026-11-23T00:00:00Z'),
+    to: new Date('2026-11-30T00:00:00Z'),
+    deploymentFrequency: { perDay: 1, deployments: 7, band: 'high' },
+    leadTime: { medianSeconds: 3600, p90Seconds: 7200, changes: 7, band: 'elite' },
+    changeFailureRate: { rate: 0, failed: 0, total: 7, band: 'elite' },
+    timeToRestore: { medianSeconds: 1800, incidents: 3, band: 'elite' },
+    changeSuccessRate: { rate: 1, succeeded: 7, total: 7 },
+    incidentsBySeverity: [],
+    changeBudget: [],
+  };
+  const incident = (number: number, isPrivate: boolean): IncidentRow => ({
+    id: `00000000-0000-4000-8000-00000000000${number}`,
+    number,
+    title: isPrivate ? `${secretTitle} ${number}` : `Public outage ${number}`,
+    description: null,
+    service: 'payments',
+    severity: 2,
+    status: 'resolved',
+    commander: null,
+    declaredBy: 'U0OWNER',
+    requestKey: null,
+    dedupKey: null,
+    private: isPrivate,
+    channelId: `G0SECRET${number}`,
+    channelName: `inc-secret-${number}`,
+    summaryTs: null,
+    declaredAt: new Date('2026-11-24T10:00:00Z'),
+    resolvedAt: new Date('2026-11-24T10:30:00Z'),
+    resolution: null,
+    causedByChangeId: null,
+    causedByDeploymentId: null,
+    updatedAt: new Date('2026-11-24T10:30:00Z'),
+  });
+  const render = (incidents: IncidentRow[]) =>
+    JSON.stringify(improvementReport({ service: 'payments', current: kpis, previous: kpis, failedChanges: [], incidents, budgetChange: undefined }).blocks);
 
-    const home = JSON.stringify(t.slack.homes.get(outsider) ?? (await surfaces[0]!.show()));
-    expect(home).toContain('🔒 1 private incident, shown only to the people in its channel');
-    const report = messagesOf('C0DELIVERY');
-    expect(report).toContain('🔒 A private incident (SEV1, still open)');
-    expect(report).toContain('Checkout is slow');
-    const kpis = await t.api('GET', '/metrics/dora?service=payments&from=2026-11-23&to=2026-11-29', { token: readToken });
-    expect(kpis.body.incidents_by_severity).toEqual(
-      expect.arrayContaining([expect.objectContaining({ severity: 1, declared: 1 }), expect.objectContaining({ severity: 2, declared: 1 })]),
-    );
+  it('counts private incidents in what to act on, by number only', () => {
+    const both = render([incident(1, false), incident(2, true), incident(3, true)]);
+    expect(both).toContain('🔥 *INC-1* Public outage 1 (SEV2, restored in 30m)');
+    expect(both).toContain('• 🔒 A private incident (SEV2, restored in 30m)');
+    expect(both).toContain('*Act* Turn the follow-ups of INC-1 and 2 private incidents into backlog work.');
+    expect(render([incident(2, true)])).toContain('*Act* Turn the follow-ups of 1 private incident into backlog work.');
+    for (const hidden of [secretTitle, 'INC-2', 'INC-3', 'G0SECRET', 'inc-secret']) expect(both).not.toContain(hidden);
   });
 });
