@@ -107,10 +107,10 @@ describe('private stays private: what an outsider sees', () => {
   afterAll(() => t.stop());
 
   const messagesOf = (channel: string) => JSON.stringify(t.slack.messagesIn(channel));
-  /** A monitoring dashboard's `read` token, which lacks `incidents:private`. */
+  /** The whole answer to a monitoring dashboard's `read` token, which lacks `incidents:private` (JSON or not). */
   const api = async (path: string) => {
-    const answer = await t.api('GET', path, { token: readToken });
-    return JSON.stringify([answer.status, answer.body]);
+    const answer = await fetch(`${t.baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${readToken}` } });
+    return `${answer.status} ${await answer.text()}`;
   };
   /** Everything a command shows the outsider: ephemeral answers, in-channel answers, modals it opens. */
   const command = async (command: string, text: string, channel = 'C0ACME') => {
@@ -175,8 +175,10 @@ describe('private stays private: what an outsider sees', () => {
     { surface: 'GET /incidents/INC-n of the private incident', show: () => api(`/incidents/INC-${secret.number}`), skip: true },
     // needs incidents:private — as above.
     { surface: 'GET /incidents/:id of the private incident', show: () => api(`/incidents/${secret.id}`), skip: true },
+    // These three answer 404 until the list and the postmortem exist; then they guard them.
     { surface: 'GET /incidents', show: () => api('/incidents') },
     { surface: 'GET /incidents?status=open', show: () => api('/incidents?status=open&service=payments') },
+    { surface: 'GET /incidents/:id/postmortem of the private incident', show: () => api(`/incidents/${secret.id}/postmortem`) },
     { surface: 'GET /changes/CHG-1, the change that caused it', show: () => api('/changes/CHG-1') },
     { surface: 'GET /metrics/dora', show: () => api('/metrics/dora') },
     { surface: 'GET /metrics/dora?service=payments', show: () => api('/metrics/dora?service=payments') },
