@@ -222,7 +222,8 @@ export function trackRequestModal(request: CustomerRequestRow, features: readonl
 export function featureOption(feature: { id: string; key: string; title: string; customerVisible: boolean }, audience: DigestView['audience'], service?: string): Option {
   const prefix = service ? `${service} · ` : '';
   const title = toPlainText(feature.title);
-  return option(audience === 'team' ? `${prefix}${feature.key} · ${title}${feature.customerVisible ? '' : ' 🔒'}` : `${prefix}${title}`, feature.id);
+  // The mark leads, so Slack's 75-character limit never cuts it off a long title.
+  return option(audience === 'team' ? `${prefix}${feature.key} · ${feature.customerVisible ? '' : '🔒 '}${title}` : `${prefix}${title}`, feature.id);
 }
 
 export function requestLinkedReply(request: CustomerRequestRow, feature: { key: string; title: string; status: FeatureStatus }): Message {

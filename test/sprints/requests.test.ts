@@ -103,7 +103,7 @@ describe('customer requests', () => {
       expect(JSON.stringify(view)).not.toContain('billing ledger');
     }
     const view = await track(ask, owner);
-    expect(optionsOf(view)).toEqual(['F-1 · Export invoices as PDF', 'F-2 · Rework the billing ledger 🔒']);
+    expect(optionsOf(view)).toEqual(['F-1 · Export invoices as PDF', 'F-2 · 🔒 Rework the billing ledger']);
   });
 
   it('checks the team before `/sprint link` says anything about a feature', async () => {
