@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import {
@@ -214,17 +214,29 @@ export async function insertDeployment(db: Database, values: typeof deployments.
   return row;
 }
 
-
-export async function listPendingChanges(db: Database, limit: number): Promise<ChangeRow[]> {
-  return db.select().from(changes).where(eq(changes.status, 'pending')).orderBy(asc(changes.requestedAt)).limit(limit);
-}
-
-/** Which of these changes the person already voted on. */
-export async function changesVotedBy(db: Database, voter: string, changeIds: string[]): Promise<Set<string>> {
-  if (changeIds.length === 0) return new Set();
-  const rows = await db
-    .select({ changeId: changeVotes.changeId })
-    .from(changeVotes)
-    .where(and(eq(changeVotes.voter, voter), inArray(changeVotes.changeId, changeIds)));
-  return new Set(rows.map((row) => row.changeId));
+/**
+ * The pending changes one person may still vote on: of the services they approve,
+ * not requested by them, not voted on by them. The exact count, and the oldest few.
+ */
+export async function pendingApprovalsFor(
+  db: Database,
+  params: { voter: string; services: string[]; limit: number },
+): Promise<{ total: number; oldest: ChangeRow[] }> {
+  if (params.services.length === 0) return { total: 0, oldest: [] };
+  const awaiting = and(
+    eq(changes.status, 'pending'),
+    inArray(changes.service, params.services),
+    ne(changes.requestedBy, params.voter),
+    notExists(
+      db
+        .select({ one: sql`1` })
+        .from(changeVotes)
+        .where(and(eq(changeVotes.changeId, changes.id), eq(changeVotes.voter, params.voter))),
+    ),
+  );
+  const [counted, oldest] = await Promise.all([
+    db.select({ total: sql<number>`count(*)::int` }).from(changes).where(awaiting),
+    db.select().from(changes).where(awaiting).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(params.limit),
+  ]);
+  return { total: counted[0]?.total ?? 0, oldest };
 }

@@ -30,10 +30,11 @@ export function homeView(data: HomeData, notice?: string): { type: 'home'; block
 }
 
 function approvalBlocks(data: HomeData): Block[] {
-  const pending = data.pendingApprovals;
-  if (pending.length === 0) return [section('*Your approvals*\nNothing waits for your approval.')];
-  const blocks: Block[] = [section(`*Your approvals* (${pending.length})`)];
-  for (const change of pending.slice(0, shown.approvals)) {
+  const { total, oldest } = data.pendingApprovals;
+  if (total === 0) return [section('*Your approvals*\nNothing waits for your approval.')];
+  const blocks: Block[] = [section(`*Your approvals* (${total})`)];
+  const listed = oldest.slice(0, shown.approvals);
+  for (const change of listed) {
     blocks.push(
       section(`${changeReference(change)}\n${change.service} → ${change.environment} · ${change.type} · requested by ${actorMention(change.requestedBy)}`),
       actions(`home_vote_${change.id}`, [
@@ -42,8 +43,8 @@ function approvalBlocks(data: HomeData): Block[] {
       ]),
     );
   }
-  if (pending.length > shown.approvals) {
-    blocks.push(context(`…and ${pending.length - shown.approvals} more in the approvals channels. \`/change list\` shows them all.`));
+  if (total > listed.length) {
+    blocks.push(context(`…and ${total - listed.length} more in the approvals channels. \`/change list\` shows them all.`));
   }
   return blocks;
 }
@@ -65,16 +66,23 @@ function cardText(change: ChangeRow): string {
 }
 
 function incidentBlocks(data: HomeData): Block[] {
-  if (data.openIncidents.length === 0) return [section('*Open incidents*\nNone. 🎉')];
-  const lines = data.openIncidents
-    .slice(0, shown.incidents)
-    .map(
-      (incident) =>
-        `• *${incidentKey(incident.number)}* ${toMrkdwn(toPlainText(incident.title))} · ${severityLabel(incident.severity)} · ${incident.status}${
-          incident.channelId ? ` · <#${incident.channelId}>` : ''
-        }`,
-    );
-  return [section(truncate(`*Open incidents*\n${lines.join('\n')}`, 3000))];
+  const { total, latest, hiddenPrivate } = data.openIncidents;
+  if (total === 0) return [section('*Open incidents*\nNone. 🎉')];
+  const listed = latest.slice(0, shown.incidents);
+  const lines = listed.map(
+    (incident) =>
+      `• *${incidentKey(incident.number)}*${incident.private ? ' 🔒' : ''} ${toMrkdwn(toPlainText(incident.title))} · ${severityLabel(incident.severity)} · ${incident.status}${
+        incident.channelId ? ` · <#${incident.channelId}>` : ''
+      }`,
+  );
+  const more = total - hiddenPrivate - listed.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  // Private incidents are counted, never described: their title and channel stay inside their channel.
+  if (hiddenPrivate > 0) {
+    const one = hiddenPrivate === 1;
+    lines.push(`🔒 ${hiddenPrivate} private ${one ? 'incident, shown only to the people in its channel' : 'incidents, shown only to the people in their channels'}`);
+  }
+  return [section(truncate(`*Open incidents* (${total})\n${lines.join('\n')}`, 3000))];
 }
 
 function kpiBlocks(data: HomeData): Block[] {

@@ -1,10 +1,9 @@
 import { approversOf, type Catalog, findService, policyOf, serviceNames } from '../catalog';
 import { currentBudgetSprints } from '../changes/budget-sprints';
-import { changesVotedBy, listPendingChanges } from '../changes/store';
+import { pendingApprovalsFor } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
-import { type Board, sprintBoard } from './store';
+import { type Board, openIncidentsFor, sprintBoard } from './store';
 import { homeViewers } from '../db/schema';
-import { listOpenIncidents } from '../incidents/store';
 import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/service';
 import { and, gte, inArray } from 'drizzle-orm';
 
@@ -12,16 +11,18 @@ export interface HomeData {
   viewer: string;
   /** The viewer's services (owner, on-call or approver); empty means the board shows every service. */
   services: string[];
-  pendingApprovals: ChangeRow[];
+  /** Changes the viewer may still vote on: the exact number, and the oldest of them. */
+  pendingApprovals: { total: number; oldest: ChangeRow[] };
   /** The sprints the board shows: each service's current one (the same for all on a shared cadence). */
   sprints: string[];
   board: Board;
-  openIncidents: IncidentRow[];
+  /** Open incidents the viewer may see; `hiddenPrivate` counts the private ones they are not known to be in. */
+  openIncidents: { total: number; latest: IncidentRow[]; hiddenPrivate: number };
   kpis: DeliveryKpis[];
 }
 
 /** How many rows each part of the Home reads at most; the view summarises the rest. */
-export const homeLimits = { approvals: 100, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
+export const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
 export const kpiWindowDays = 30;
 
 export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<HomeData> {
@@ -30,22 +31,20 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
   const services = servicesOf(catalog, viewer);
   const currentSprints = await currentBudgetSprints(db, deps, services.length > 0 ? services : serviceNames(catalog), now);
   const settledAfterHours = (service: string) => policyOf(catalog, findService(catalog, service)).attribution_hours;
-  const [pending, board, openIncidents] = await Promise.all([
-    listPendingChanges(db, homeLimits.approvals),
+  const approves = Object.entries(catalog.services)
+    .filter(([, service]) => approversOf(catalog, service).has(viewer))
+    .map(([name]) => name);
+  const [pendingApprovals, board, openIncidents] = await Promise.all([
+    pendingApprovalsFor(db, { voter: viewer, services: approves, limit: homeLimits.approvals }),
     sprintBoard(db, currentSprints, settledAfterHours, now, homeLimits.boardPerColumn),
-    listOpenIncidents(db, homeLimits.incidents),
+    openIncidentsFor(db, viewer, homeLimits.incidents),
   ]);
-  const mayVote = pending.filter((change) => {
-    const service = findService(catalog, change.service);
-    return service !== undefined && change.requestedBy !== viewer && approversOf(catalog, service).has(viewer);
-  });
-  const voted = await changesVotedBy(db, viewer, mayVote.map((change) => change.id));
   const window = { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now };
   const kpis = await Promise.all(services.slice(0, homeLimits.kpiServices).map((service) => deliveryKpis(deps, window, service)));
   return {
     viewer,
     services,
-    pendingApprovals: mayVote.filter((change) => !voted.has(change.id)),
+    pendingApprovals,
     sprints: [...new Set(currentSprints.values())].sort(),
     board,
     openIncidents,

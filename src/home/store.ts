@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { type ChangeRow, changes } from '../db/schema';
+import { type ChangeRow, changes, type IncidentRow, incidents } from '../db/schema';
 
 export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 'failed';
 export type Board = Record<BoardColumn, { total: number; latest: ChangeRow[] }>;
@@ -71,4 +71,30 @@ export async function sprintBoard(
     }
   }
   return board;
+}
+
+/**
+ * Open incidents as one person may see them, newest first. A private incident is
+ * theirs to see only when Tandem knows them to be in its channel: they declared it
+ * or command it (both were invited). Others count private incidents, never read them.
+ */
+export async function openIncidentsFor(
+  db: Database,
+  viewer: string,
+  limit: number,
+): Promise<{ total: number; latest: IncidentRow[]; hiddenPrivate: number }> {
+  const open = ne(incidents.status, 'resolved');
+  // `is not distinct from` keeps an incident without a commander a plain false, never null.
+  const seenBy = sql`(not ${incidents.private} or ${incidents.declaredBy} = ${viewer} or ${incidents.commander} is not distinct from ${viewer})`;
+  const [counted, latest] = await Promise.all([
+    db
+      .select({
+        total: sql<number>`count(*)::int`,
+        hiddenPrivate: sql<number>`count(*) filter (where not (${seenBy}))::int`,
+      })
+      .from(incidents)
+      .where(open),
+    db.select().from(incidents).where(and(open, seenBy)).orderBy(desc(incidents.declaredAt)).limit(limit),
+  ]);
+  return { total: counted[0]?.total ?? 0, latest, hiddenPrivate: counted[0]?.hiddenPrivate ?? 0 };
 }

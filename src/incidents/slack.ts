@@ -206,7 +206,8 @@ async function notAnIncidentChannel(deps: IncidentDeps, kind: string): Promise<s
   const open = await store.listOpenIncidents(deps.db, 5);
   const word = kind === 'severity' ? 'sev' : kind;
   const list = open
-    .filter((incident) => incident.channelId)
+    // Private incidents are named only inside their own channel.
+    .filter((incident) => incident.channelId && !incident.private)
     .map((incident) => `• ${incidentKey(incident.number)} <#${incident.channelId}>`)
     .join('\n');
   return `\`/incident ${word}\` works inside an incident channel, and this is not one.${

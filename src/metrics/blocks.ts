@@ -56,6 +56,16 @@ export interface ServiceReport {
 
 type Direction = 'higher' | 'lower';
 
+/** "INC-3, INC-5 and 1 private incident": public incidents by key, private ones only counted. */
+function incidentsNamed(incidents: readonly Pick<IncidentRow, 'number' | 'private'>[]): string {
+  const hidden = incidents.filter((incident) => incident.private).length;
+  const names = [
+    ...incidents.filter((incident) => !incident.private).map((incident) => incidentKey(incident.number)),
+    ...(hidden > 0 ? [`${hidden} private ${hidden === 1 ? 'incident' : 'incidents'}`] : []),
+  ];
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names.join('');
+}
+
 /** One figure against the previous period: improved, worsened or steady, with the band move. */
 function movement(
   label: string,
@@ -95,18 +105,21 @@ export function improvementReport(report: ServiceReport): { text: string; blocks
   ];
   const behind = [
     ...report.failedChanges.map((change) => `• 💥 ${changeReference(change)}: ${toMrkdwn(change.failureReason ?? 'failed')}`),
-    ...report.incidents.map(
-      (incident) =>
-        `• 🔥 *${incidentKey(incident.number)}* ${toMrkdwn(toPlainText(incident.title))} (${severityLabel(incident.severity)}${
-          incident.resolvedAt ? `, restored in ${formatDuration((incident.resolvedAt.getTime() - incident.declaredAt.getTime()) / 1000)}` : ', still open'
-        })`,
-    ),
+    ...report.incidents.map((incident) => {
+      const outcome = incident.resolvedAt
+        ? `, restored in ${formatDuration((incident.resolvedAt.getTime() - incident.declaredAt.getTime()) / 1000)}`
+        : ', still open';
+      // The report channel is outside a private incident's channel: its figures count, its title and key stay inside.
+      return incident.private
+        ? `• 🔒 A private incident (${severityLabel(incident.severity)}${outcome})`
+        : `• 🔥 *${incidentKey(incident.number)}* ${toMrkdwn(toPlainText(incident.title))} (${severityLabel(incident.severity)}${outcome})`;
+    }),
   ];
   const act =
     report.failedChanges.length > 0
       ? `Review ${report.failedChanges.map((change) => changeKey(change.number)).join(', ')} at the next retrospective.`
       : report.incidents.length > 0
-        ? `Turn the follow-ups of ${report.incidents.map((incident) => incidentKey(incident.number)).join(', ')} into backlog work.`
+        ? `Turn the follow-ups of ${incidentsNamed(report.incidents)} into backlog work.`
         : 'No failures this period: keep the batch size small and carry on.';
   const blocks: Block[] = [
     header(`Continual improvement · ${report.service}`),

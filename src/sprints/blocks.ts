@@ -214,12 +214,17 @@ export function trackRequestModal(request: CustomerRequestRow, features: readonl
     );
     return modal(sprintViewIds.trackRequest, 'Customer request', blocks, 'Save', { requestId: request.id });
   }
-  blocks.push(context('The current sprint has no features to link yet. Link one later with `/sprint link`.'));
+  blocks.push(context('The current sprint has no features to link yet. Its team can link one later with `/sprint link`.'));
   return modal(sprintViewIds.trackRequest, 'Customer request', blocks, undefined, { requestId: request.id });
 }
 
-export const featureOption = (feature: { id: string; key: string; title: string }, service?: string) =>
-  option(`${service ? `${service} · ` : ''}${feature.key} · ${toPlainText(feature.title)}`, feature.id);
+/** A feature in the request form: the team sees keys and marks internal work (🔒); customers see titles, as in the digest. */
+export function featureOption(feature: { id: string; key: string; title: string; customerVisible: boolean }, audience: DigestView['audience'], service?: string): Option {
+  const prefix = service ? `${service} · ` : '';
+  const title = toPlainText(feature.title);
+  // The mark leads, so Slack's 75-character limit never cuts it off a long title.
+  return option(audience === 'team' ? `${prefix}${feature.key} · ${feature.customerVisible ? '' : '🔒 '}${title}` : `${prefix}${title}`, feature.id);
+}
 
 export function requestLinkedReply(request: CustomerRequestRow, feature: { key: string; title: string; status: FeatureStatus }): Message {
   const shipped = feature.status === 'done' ? ' It is already done, so the channel has been told.' : ' The channel is told in the thread when it ships.';

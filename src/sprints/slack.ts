@@ -1,7 +1,8 @@
 import type { App, MessageShortcut } from '@slack/bolt';
 import { z } from 'zod';
+import { serviceNames } from '../catalog';
 import type { CustomerRequestRow } from '../db/schema';
-import { invalid, notFound } from '../errors';
+import { forbidden, invalid, notFound } from '../errors';
 import type { Message, Option } from '../slack/blocks';
 import type { CommandArgs, ShortcutArgs, ViewArgs } from '../slack/listener-args';
 import { ephemeral, messageForError } from '../slack/replies';
@@ -84,7 +85,7 @@ async function runCommand(
       return [{ text: `🔕 <#${subscription.channel}> no longer gets the sprint digest of *${subscription.service}*.` }];
     }
     case 'link':
-      return [await linkFromCommand(deps, parsed)];
+      return [await linkFromCommand(deps, parsed, user)];
     default:
       break;
   }
@@ -131,15 +132,25 @@ async function openRequestsText(deps: SprintDeps, service: string): Promise<stri
   return openRequestsList(service, await store.listOpenRequests(deps.db, service, customers, 25));
 }
 
-/** `/sprint link R-4 F-2`: the feature is looked up in the current sprint of the request's service. */
-async function linkFromCommand(deps: SprintDeps, parsed: Extract<SprintCommand, { kind: 'link' }>): Promise<Message> {
+/**
+ * `/sprint link R-4 F-2`: the feature is looked up in the current sprint of the
+ * request's service. Linking reads the sprint's features, internal ones included, so
+ * the team check comes before anything about the request's service or its features.
+ */
+async function linkFromCommand(deps: SprintDeps, parsed: Extract<SprintCommand, { kind: 'link' }>, user: string): Promise<Message> {
+  const { catalog } = deps;
+  if (parsed.service) requireServiceTeam(catalog, parsed.service, user);
+  if (!serviceNames(catalog).some((service) => isOnServiceTeam(catalog, service, user))) {
+    throw forbidden('not_on_service_team', 'Only the owners, on-call and approvers of a service link its customer requests to features.');
+  }
   const request = await requireRequest(deps.db, parsed.request);
-  const candidates = servicesOfRequest(deps.catalog, request);
+  const candidates = servicesOfRequest(catalog, request);
   const service = parsed.service ?? (candidates.length === 1 ? candidates[0] : undefined);
   if (!service) {
     const where = candidates.length > 1 ? `belongs to ${candidates.join(' and ')}` : 'no service lists as a customer channel any more';
     throw invalid('service_required', `${requestKey(request.number)} was raised in <#${request.channel}>, which ${where}. Say which service’s sprint has the feature with \`service=<name>\`.`);
   }
+  requireServiceTeam(catalog, service, user);
   const sprint = await requireCurrentSprint(deps.db, service);
   const feature = await store.findFeatureByKey(deps.db, sprint.id, parsed.feature);
   if (!feature) throw notFound('feature_not_found', `${sprint.name} (${service}) has no feature ${parsed.feature}. \`/sprint show\` lists its features.`);
@@ -171,22 +182,29 @@ async function onTrackRequest(deps: SprintDeps, { ack, body, client, respond }: 
       requester: message.user,
       actor: user.id,
     });
-    await client.views.open({ trigger_id: triggerId, view: trackRequestModal(request, await featureChoices(deps, request), !created) });
+    await client.views.open({ trigger_id: triggerId, view: trackRequestModal(request, await featureChoices(deps, request, user.id), !created) });
     if (created) deps.background.run(() => addPermalink(deps, request));
   } catch (error) {
     await respond(ephemeral(messageForError(error, deps.logger)));
   }
 }
 
-/** Features of the current sprints of the request's services that could still answer it. */
-async function featureChoices(deps: SprintDeps, request: CustomerRequestRow): Promise<Option[]> {
+/**
+ * Features of the current sprints of the request's services that could still answer
+ * it. Whoever uses the shortcut in a customer channel may be a customer-success lead
+ * or the customer themselves (Slack Connect): outside a service's team they get its
+ * customer-visible features only, named as the digest names them, without keys.
+ */
+async function featureChoices(deps: SprintDeps, request: CustomerRequestRow, user: string): Promise<Option[]> {
   const services = servicesOfRequest(deps.catalog, request);
   const choices: Option[] = [];
   for (const service of services) {
     const sprint = await store.findCurrentSprint(deps.db, service);
     if (!sprint) continue;
+    const audience = isOnServiceTeam(deps.catalog, service, user) ? 'team' : 'customers';
     for (const feature of await store.listFeatures(deps.db, sprint.id)) {
-      if (feature.status !== 'dropped') choices.push(featureOption(feature, services.length > 1 ? service : undefined));
+      if (feature.status === 'dropped' || (audience === 'customers' && !feature.customerVisible)) continue;
+      choices.push(featureOption(feature, audience, services.length > 1 ? service : undefined));
     }
   }
   return choices;

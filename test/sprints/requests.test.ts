@@ -90,6 +90,36 @@ describe('customer requests', () => {
     ]);
   });
 
+  it('offers outsiders, customers included, only the customer-visible features in the form', async () => {
+    const ask = t.slack.post('C0ACME', { text: 'Refunds show twice on our statement', user: customer });
+    const optionsOf = (view: Awaited<ReturnType<typeof track>>) =>
+      ((view!.view.blocks as Array<{ element?: { options?: Array<{ text: { text: string } }> } }>).find((block) => block.element?.options)?.element?.options ?? []).map(
+        (option) => option.text.text,
+      );
+    // A customer-success lead and the customer (a Slack Connect guest) are outside the service's team.
+    for (const outsider of [csm, customer]) {
+      const view = await track(ask, outsider);
+      expect(optionsOf(view)).toEqual(['Export invoices as PDF']);
+      expect(JSON.stringify(view)).not.toContain('billing ledger');
+    }
+    const view = await track(ask, owner);
+    expect(optionsOf(view)).toEqual(['F-1 · Export invoices as PDF', 'F-2 · 🔒 Rework the billing ledger']);
+  });
+
+  it('checks the team before `/sprint link` says anything about a feature', async () => {
+    const ask = t.slack.post('C0ACME', { text: 'Refunds show twice on our statement', user: customer });
+    await track(ask);
+    for (const outsider of [csm, customer]) {
+      for (const text of ['link R-1 F-2', 'link R-1 F-9', 'link R-1 F-1', 'link R-7 F-2']) {
+        expect(await command(text, outsider)).toBe('Only the owners, on-call and approvers of a service link its customer requests to features.');
+      }
+      expect(await command('link R-1 F-2 service=payments', outsider)).toBe('Only the owners, on-call and approvers of payments run its sprints. Ask <@U0OWNER>.');
+    }
+    const [request] = await requests();
+    expect(request!.featureId).toBeNull();
+    expect(await command('link R-1 F-2')).toContain('is answered by `F-2` Rework the billing ledger');
+  });
+
   it('tracks a message once, and explains where tracking does not apply', async () => {
     const ask = t.slack.post('C0ACME', { text: 'Dark mode please', user: customer });
     await track(ask);
@@ -110,7 +140,8 @@ describe('customer requests', () => {
     const view = await track(ask);
     await command('link R-1 F-1');
     await command('status F-1 done');
-    const late = await t.simulator.submit(csm, view!.id, { feature: (await featureId('F-2'))! });
+    // The form offered this outsider F-1 only; submitting it after the request shipped changes nothing.
+    const late = await t.simulator.submit(csm, view!.id, { feature: (await featureId('F-1'))! });
     expect(late.errors).toEqual({ feature: 'R-1 was answered already and its channel was told; nothing to change.' });
     expect(await command('link R-1 F-2')).toBe('R-1 was answered already and its channel was told; nothing to change.');
     expect(await command('link R-7 F-2')).toBe('There is no customer request R-7. `/sprint requests` lists the open ones.');
