@@ -245,10 +245,12 @@ export function declaredReply(incident: IncidentRow, report: SetupReport): Messa
 export function declareModal(catalog: Catalog, defaults: { service?: string; title?: string } = {}): ModalView {
   const services = serviceNames(catalog);
   const blocks: Block[] = [
+    // Slack's own maximum, not the title's: Tandem shortens a long title itself, so nobody in an outage is stopped by a counter.
     textInput(fieldIds.title, 'Title', {
-      maxLength: maxTitleLength,
+      maxLength: 3000,
       initial: defaults.title,
       placeholder: 'What is broken, for whom?',
+      hint: `A title over ${maxTitleLength} characters is shortened; its whole text opens the description.`,
     }),
     selectInput(fieldIds.severity, 'Severity', severityChoices, {
       optional: true,
