@@ -155,7 +155,7 @@ async function declareAlert(deps: IncidentDeps, alert: DeclareAlert, token: ApiT
   });
   // The swarm opens in the background: an alerting tool gets its answer at once.
   if (created) deps.background.run(() => openSwarm(deps, incident.id));
-  return { status: created ? 201 : 200, body: { ...resourceFor(incident, token, warnings), warnings: [...warnings, ...recorded] } };
+  return { status: created ? 201 : 200, body: alertAnswer(incident, token, [...warnings, ...recorded]) };
 }
 
 async function resolveAlert(deps: IncidentDeps, alert: ResolveAlert, token: ApiToken) {
@@ -163,8 +163,7 @@ async function resolveAlert(deps: IncidentDeps, alert: ResolveAlert, token: ApiT
   if (!incident) {
     throw notFound('incident_not_found', `No open incident has the dedup_key "${alert.dedupKey}", so there is nothing to resolve; nothing was created.`);
   }
-  const warnings = [...alert.warnings];
-  return { status: 200, body: { ...resourceFor(incident, token, warnings), warnings } };
+  return { status: 200, body: alertAnswer(incident, token, alert.warnings) };
 }
 
 /** Catalog names are exact, but an alert's label may differ in case. */
@@ -192,13 +191,13 @@ async function findVisibleIncident(deps: IncidentDeps, reference: string, token:
 }
 
 /**
- * The answer to an alert that matched an existing incident. A monitoring tool may learn
- * that its alert joined a private incident (it holds the dedup key), but not what the
- * channel knows: without `incidents:private` it gets the key and state only.
+ * The answer to an alert: the incident and what Tandem made of the request. A
+ * monitoring tool may learn that its alert joined a private incident (it holds the
+ * dedup key), but not what only the channel knows: without `incidents:private` it
+ * gets the key and state only.
  */
-function resourceFor(incident: IncidentRow, token: ApiToken, warnings: string[]) {
-  if (!incident.private || seesPrivate(token)) return incidentResource(incident);
-  warnings.push(`${incidentKey(incident.number)} is private: this token lacks the incidents:private scope, so only its key and state are shown.`);
+function alertAnswer(incident: IncidentRow, token: ApiToken, warnings: string[]) {
+  if (!incident.private || seesPrivate(token)) return { ...incidentResource(incident), warnings };
   return {
     id: incident.id,
     number: incident.number,
@@ -211,6 +210,10 @@ function resourceFor(incident: IncidentRow, token: ApiToken, warnings: string[])
     time_to_restore_seconds: timeToRestoreSeconds(incident),
     private: true,
     dedup_key: incident.dedupKey,
+    warnings: [
+      ...warnings,
+      `${incidentKey(incident.number)} is private: this token lacks the incidents:private scope, so only its key and state are shown.`,
+    ],
   };
 }
 
