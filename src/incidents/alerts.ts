@@ -50,13 +50,13 @@ function readGeneric(body: Body): AlertRequest {
   const warnings: string[] = [];
   const notes: string[] = [];
   const unknown = Object.keys(body).filter((field) => !genericFields.has(field));
-  for (const field of unknown.slice(0, maxFieldWarnings)) warnings.push(`Ignored "${shorten(field)}": Tandem does not read that field.`);
+  for (const field of unknown.slice(0, maxFieldWarnings)) warnings.push(`Ignored "${shorten(withoutNul(field))}": Tandem does not read that field.`);
   if (unknown.length > maxFieldWarnings) warnings.push(`Ignored ${unknown.length - maxFieldWarnings} more fields Tandem does not read.`);
 
   const text = (field: string): string | undefined => {
     const value = body[field];
     if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string') return value.trim() || undefined;
+    if (typeof value === 'string') return withoutNul(value).trim() || undefined;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     warnings.push(`Ignored "${field}": it must be text.`);
     return undefined;
@@ -108,8 +108,8 @@ function isAlertmanagerBody(body: Body): boolean {
 function readAlertmanager(body: Body): AlertRequest {
   const warnings: string[] = [];
   const notes: string[] = [];
-  const groupKey = body.groupKey as string;
-  const dedupKey = readDedupKey(groupKey.trim() || undefined, warnings);
+  const groupKey = stringOf(body.groupKey);
+  const dedupKey = readDedupKey(groupKey, warnings);
   const common = { labels: labelsOf(body.commonLabels), annotations: labelsOf(body.commonAnnotations) };
   const groupLabels = labelsOf(body.groupLabels);
   const alerts = (body.alerts as unknown[]).filter(isObject).map((alert) => ({
@@ -131,7 +131,7 @@ function readAlertmanager(body: Body): AlertRequest {
     common.labels.alertname ??
     (firstName && (alerts.length > 1 ? `${firstName} and ${alerts.length - 1} more` : firstName)) ??
     groupLabels.alertname ??
-    `Alertmanager alert group ${groupKey}`;
+    `Alertmanager alert group ${groupKey ?? '(no group key)'}`;
 
   const severityLabels = common.labels.severity ? [common.labels.severity] : alerts.map((alert) => alert.labels.severity);
   return {
@@ -205,12 +205,20 @@ function isObject(value: unknown): value is Body {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const stringOf = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+const stringOf = (value: unknown) => (typeof value === 'string' ? withoutNul(value).trim() || undefined : undefined);
+
+/** PostgreSQL text cannot hold NUL; an alert loses the character rather than being refused. */
+const withoutNul = (text: string) => text.replaceAll('\u0000', '');
 
 /** Alertmanager's label and annotation maps; anything that is not a string value is left out. */
 function labelsOf(value: unknown): Labels {
   if (!isObject(value)) return {};
-  return Object.fromEntries(Object.entries(value).flatMap(([name, text]) => (typeof text === 'string' && text.trim() ? [[name, text.trim()]] : [])));
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([name, text]) => {
+      const clean = stringOf(text);
+      return clean ? [[withoutNul(name), clean]] : [];
+    }),
+  );
 }
 
 const shorten = (text: string) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);

@@ -104,6 +104,22 @@ describe('REST API: alerts from monitoring tools', () => {
     expect(answer.body).toMatchObject({ title: '404', severity: 1, service: 'payments', warnings: [] });
   });
 
+  it('records an alert with NUL characters, without them', async () => {
+    const answer = await t.api('POST', '/incidents', {
+      token: writer,
+      headers: { 'idempotency-key': 'nul-alert' },
+      body: { title: 'Disk\u0000 full', description: { host: 'db\u00001' }, dedup_key: 'disk\u0000', 'odd\u0000field': 1 },
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ title: 'Disk full', dedup_key: 'disk', warnings: ['Ignored "oddfield": Tandem does not read that field.'] });
+    // Structured detail is kept as JSON, where a NUL is an escape PostgreSQL can store.
+    expect(JSON.parse(answer.body.description)).toEqual({ host: 'db\u00001' });
+    const manager = alertmanagerBody({ groupKey: '{}:{alertname="Nul\u0000"}', labels: { alertname: 'Nul\u0000Alert', service: 'search' }, summary: '' });
+    const fromAlertmanager = await t.api('POST', '/incidents', { token: writer, body: manager });
+    expect(fromAlertmanager.status).toBe(201);
+    expect(fromAlertmanager.body.title).toBe('NulAlert');
+  });
+
   it('records the alert without a cause it cannot find', async () => {
     const answer = await t.api('POST', '/incidents', {
       token: writer,
