@@ -23,10 +23,10 @@ import {
 import {
   defaultSeverity,
   describeChange,
+  fitDeclaration,
   type IncidentChange,
   type IncidentStatus,
   incidentChannelName,
-  fitDeclaration,
   incidentKey,
   parseSeverity,
   problemKey,
