@@ -227,12 +227,13 @@ export interface SetupReport {
   problems: string[];
 }
 
-/** The ephemeral answer to whoever declared. */
-export function declaredReply(incident: IncidentRow, report: SetupReport): Message {
+/** The ephemeral answer to whoever declared; `notes` say what the declaration changed (a shortened title). */
+export function declaredReply(incident: IncidentRow, report: SetupReport, notes: string[] = []): Message {
   const lines = [
     incident.channelId
       ? `${severityMarks[incident.severity] ?? ''} Declared *${incidentKey(incident.number)}*: join <#${incident.channelId}> to swarm.`
       : `Recorded *${incidentKey(incident.number)}*, but its channel could not be created.`,
+    ...notes.map((note) => `_${note}_`),
     ...report.problems.map((problem) => `• ${problem}`),
   ];
   const blocks: Block[] = [section(lines.join('\n'))];

@@ -109,7 +109,9 @@ describe('declaring an incident', () => {
     expect(row!.title).toHaveLength(150);
     expect(row!.title.endsWith('…')).toBe(true);
     expect(row!.description).toBe(title);
-    expect(t.slack.ephemeralsFor(alice).at(-1)!.text).toContain('Declared *INC-1*');
+    const reply = t.slack.ephemeralsFor(alice).at(-1)!.text;
+    expect(reply).toContain('Declared *INC-1*');
+    expect(reply).toContain('so it is shortened to 150; the whole text opens the description.');
     expect((await timeline(row!.id)).map((event) => event.kind)).toEqual(['declared', 'note', 'channel_created']);
     const [summary] = t.slack.messagesIn(row!.channelId!);
     expect(JSON.stringify(summary!.blocks)).toContain('since the 09:00 deploy');
@@ -128,6 +130,7 @@ describe('declaring an incident', () => {
     const [row] = await allIncidents();
     expect(row!.title).toHaveLength(150);
     expect(row!.description).toBe(`${title}\n\np99 over 4s`);
+    expect(t.slack.messagesIn(t.slack.imWith(alice).id).at(-1)!.text).toContain('shortened to 150');
   });
 
   it('creates one incident and one channel when Slack delivers the same command twice', async () => {
