@@ -369,6 +369,11 @@ describe('REST API: alerts from monitoring tools', () => {
 
       const withScope = await t.api('POST', '/incidents', { token: privateWriter, body: { title: 'Secret found in repository', dedup_key: 'secret-scan-1' } });
       expect(withScope.body.title).toBe('Leaked signing key for payouts');
+
+      const resolved = await t.api('POST', '/incidents', { token: writer, body: { dedup_key: 'secret-scan-1', status: 'resolved' } });
+      expect(resolved.status).toBe(200);
+      expect(resolved.body).toMatchObject({ id: secret.id, status: 'resolved', private: true });
+      expect(JSON.stringify(resolved.body)).not.toMatch(/Leaked|inc-2026|U0ALICE/);
     });
   });
 
