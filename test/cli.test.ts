@@ -37,6 +37,13 @@ describe('npm run tandem -- token …', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
   });
 
+  it('creates a token that may see private incidents', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-cli-'));
+    const created = await cli(dataDir, 'token', 'create', '--name', 'security-bot', '--scope', 'read', '--scope', 'incidents:private');
+    expect(created.code).toBe(0);
+    expect(created.stdout.split('\n')[0]).toBe('Created token "security-bot" with scopes read, incidents:private.');
+  });
+
   it('explains unknown scopes and wrong usage', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-cli-'));
     const [badScope, noName, unknown] = await Promise.all([
@@ -46,7 +53,7 @@ describe('npm run tandem -- token …', () => {
     ]);
     expect(badScope.code).toBe(1);
     expect(badScope.stderr).toBe(
-      'tandem: Unknown scope "admin". Scopes: incidents:write, changes:write, deployments:write, sprints:write, read.\n',
+      'tandem: Unknown scope "admin". Scopes: incidents:write, changes:write, deployments:write, sprints:write, read, incidents:private.\n',
     );
     expect(noName.code).toBe(2);
     expect(noName.stderr).toContain('token create needs --name <name>');

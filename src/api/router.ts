@@ -26,7 +26,7 @@ export interface ApiResult {
 }
 
 export interface ApiRoute {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   /** Relative to /api/v1, with `:name` parameters. */
   path: string;
   /** Any one of these scopes grants access. */

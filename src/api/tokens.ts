@@ -5,7 +5,8 @@ import { type ApiTokenRow, apiTokens } from '../db/schema';
 import { conflict, invalid, notFound } from '../errors';
 import type { Clock } from '../time';
 
-export const apiScopes = ['incidents:write', 'changes:write', 'deployments:write', 'sprints:write', 'read'] as const;
+/** `incidents:private` grants no route by itself: it adds private incidents to what a token's other scopes show. */
+export const apiScopes = ['incidents:write', 'changes:write', 'deployments:write', 'sprints:write', 'read', 'incidents:private'] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 export interface ApiToken {

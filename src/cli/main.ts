@@ -20,7 +20,8 @@ const usage = `Usage: npm run tandem -- <command>
   token list                                list tokens (never their values)
   token revoke --name <name>                revoke a token
 
-Scopes: ${apiScopes.join(', ')} (default: read)`;
+Scopes: ${apiScopes.join(', ')} (default: read).
+incidents:private adds private incidents to what the token's other scopes show.`;
 
 class UsageError extends Error {}
 

@@ -227,12 +227,13 @@ export interface SetupReport {
   problems: string[];
 }
 
-/** The ephemeral answer to whoever declared. */
-export function declaredReply(incident: IncidentRow, report: SetupReport): Message {
+/** The ephemeral answer to whoever declared; `notes` say what the declaration changed (a shortened title). */
+export function declaredReply(incident: IncidentRow, report: SetupReport, notes: string[] = []): Message {
   const lines = [
     incident.channelId
       ? `${severityMarks[incident.severity] ?? ''} Declared *${incidentKey(incident.number)}*: join <#${incident.channelId}> to swarm.`
       : `Recorded *${incidentKey(incident.number)}*, but its channel could not be created.`,
+    ...notes.map((note) => `_${note}_`),
     ...report.problems.map((problem) => `• ${problem}`),
   ];
   const blocks: Block[] = [section(lines.join('\n'))];
@@ -245,10 +246,12 @@ export function declaredReply(incident: IncidentRow, report: SetupReport): Messa
 export function declareModal(catalog: Catalog, defaults: { service?: string; title?: string } = {}): ModalView {
   const services = serviceNames(catalog);
   const blocks: Block[] = [
+    // Slack's own maximum, not the title's: Tandem shortens a long title itself, so nobody in an outage is stopped by a counter.
     textInput(fieldIds.title, 'Title', {
-      maxLength: maxTitleLength,
+      maxLength: 3000,
       initial: defaults.title,
       placeholder: 'What is broken, for whom?',
+      hint: `A title over ${maxTitleLength} characters is shortened; its whole text opens the description.`,
     }),
     selectInput(fieldIds.severity, 'Severity', severityChoices, {
       optional: true,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseKeyNumber } from '../references';
 import { compactDate } from '../time';
 
@@ -11,6 +12,9 @@ export type IncidentStatus = (typeof incidentStatuses)[number];
 
 export const defaultSeverity: Severity = 3;
 export const maxTitleLength = 150;
+/** Room for any alert's detail and the whole text of a shortened title; bounded so one alert cannot bloat every view of it. */
+export const maxDescriptionLength = 40_000;
+export const maxDedupKeyLength = 255;
 
 export const incidentKey = (number: number) => `INC-${number}`;
 export const severityLabel = (severity: number) => `SEV${severity}`;
@@ -20,6 +24,56 @@ export function parseSeverity(value: unknown): Severity | undefined {
   const text = String(value).trim();
   const match = /^(?:sev-?)?([1-4])$/i.exec(text);
   return match ? (Number(match[1]) as Severity) : undefined;
+}
+
+/** The severity words monitoring tools send (Alertmanager's `severity` label, Datadog, Sentry). */
+const namedSeverities: Record<string, Severity> = { critical: 1, high: 2, error: 2, warning: 3, info: 4 };
+
+/** Like parseSeverity, and also reads "critical", "high", "error", "warning" and "info". */
+export function readSeverity(value: unknown): Severity | undefined {
+  return parseSeverity(value) ?? namedSeverities[String(value).trim().toLowerCase()];
+}
+
+/**
+ * What a declaration records: a title over the limit is cut with an ellipsis and its
+ * whole text opens the description, so an incident is never refused for its length.
+ * `notes` say what was changed, for the timeline and the declarer.
+ */
+export function fitDeclaration(input: { title: string; description?: string | null }): {
+  title: string;
+  description: string | null;
+  notes: string[];
+} {
+  const notes: string[] = [];
+  const fullTitle = input.title.trim();
+  let title = fullTitle;
+  let description = input.description?.trim() || null;
+  if (fullTitle.length > maxTitleLength) {
+    title = `${cut(fullTitle, maxTitleLength - 1).trimEnd()}…`;
+    description = description ? `${fullTitle}\n\n${description}` : fullTitle;
+    notes.push(`The title was ${fullTitle.length} characters, so it is shortened to ${maxTitleLength}; the whole text opens the description.`);
+  }
+  if (description && description.length > maxDescriptionLength) {
+    notes.push(`The description was ${description.length} characters, so it is cut to ${maxDescriptionLength}.`);
+    description = `${cut(description, maxDescriptionLength - 1)}…`;
+  }
+  return { title, description, notes };
+}
+
+/** The first `length` UTF-16 units, never splitting an emoji's surrogate pair. */
+function cut(text: string, length: number): string {
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(length - 1)) ? length - 1 : length;
+  return text.slice(0, end);
+}
+
+/**
+ * An over-long dedup key keeps its start and gains a hash of the whole, so a repeat of
+ * the same alert still matches and two long keys that share a start stay apart.
+ */
+export function fitDedupKey(key: string): { key: string; shortened: boolean } {
+  if (key.length <= maxDedupKeyLength) return { key, shortened: false };
+  const digest = createHash('sha256').update(key).digest('hex');
+  return { key: `${cut(key, maxDedupKeyLength - digest.length - 1)}#${digest}`, shortened: true };
 }
 
 export function parseStatus(value: string): IncidentStatus | undefined {
@@ -161,9 +215,6 @@ function parseDeclaration(text: string): IncidentCommand {
   const title = words.join(' ');
   if (!title) {
     return { kind: 'invalid', message: 'An incident needs a title, for example `/incident Checkout returns 500s service=payments sev=2`.' };
-  }
-  if (title.length > maxTitleLength) {
-    return { kind: 'invalid', message: `That title is ${title.length} characters; keep it under ${maxTitleLength} and put the detail in an update.` };
   }
   return { kind: 'declare', title, severity, service, private: isPrivate, invite: [...new Set(invite)] };
 }

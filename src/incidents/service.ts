@@ -6,7 +6,7 @@ import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
 import { attributeIncident } from '../changes/service';
 import { lockChange } from '../changes/store';
-import { conflict, invalid, notFound } from '../errors';
+import { conflict, invalid, isTandemError, notFound } from '../errors';
 import type { Logger } from '../log';
 import { findByReference } from '../references';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
@@ -23,11 +23,11 @@ import {
 import {
   defaultSeverity,
   describeChange,
+  fitDeclaration,
   type IncidentChange,
   type IncidentStatus,
   incidentChannelName,
   incidentKey,
-  maxTitleLength,
   parseSeverity,
   problemKey,
   type Severity,
@@ -68,22 +68,21 @@ export interface DeclareInput {
   causedByChangeId?: string;
   /** The deployment that caused it; its change, if it has one, is the cause too. */
   causedBy?: { deploymentId: string; changeId: string | null };
+  /** What the caller changed while reading the request (an unknown service left out); each joins the timeline. */
+  notes?: string[];
 }
 
 export async function declareIncident(
   deps: IncidentDeps,
   input: DeclareInput,
-): Promise<{ incident: IncidentRow; created: boolean }> {
-  const title = input.title.trim();
-  if (!title) throw invalid('title_required', 'An incident needs a title.', [{ field: 'title', message: 'is required' }]);
-  if (title.length > maxTitleLength) {
-    throw invalid('title_too_long', `The title is ${title.length} characters; the limit is ${maxTitleLength}.`, [
-      { field: 'title', message: `must be at most ${maxTitleLength} characters` },
-    ]);
-  }
+): Promise<{ incident: IncidentRow; created: boolean; notes: string[] }> {
+  if (!input.title.trim()) throw invalid('title_required', 'An incident needs a title.', [{ field: 'title', message: 'is required' }]);
+  const fitted = fitDeclaration({ title: input.title, description: input.description });
+  const title = fitted.title;
   const service = input.service ? requireService(deps.catalog, input.service) : undefined;
   const severity = resolveSeverity(input.severity, service);
   const now = deps.clock.now();
+  const notes = [...(input.notes ?? []), ...fitted.notes];
 
   const findRepeat = async (db: Database) =>
     (input.requestKey ? await store.findIncidentByRequestKey(db, input.requestKey) : undefined) ??
@@ -94,7 +93,7 @@ export async function declareIncident(
     if (repeat) return { incident: repeat, created: false };
     const incident = await store.insertIncident(tx, {
       title,
-      description: input.description?.trim() || null,
+      description: fitted.description,
       service: input.service ?? null,
       severity,
       declaredBy: input.actor,
@@ -118,6 +117,9 @@ export async function declareIncident(
       text: `Declared ${severityLabel(severity)}: ${title}`,
       data: { severity, service: input.service ?? null, private: incident.private },
     });
+    for (const note of notes) {
+      await store.appendEvent(tx, { incidentId: incident.id, at: now, actor: 'tandem', kind: 'note', text: note, data: {} });
+    }
     let declared = incident;
     if (input.causedBy) {
       declared = await store.updateIncident(tx, incident.id, { causedByDeploymentId: input.causedBy.deploymentId, updatedAt: now });
@@ -135,7 +137,8 @@ export async function declareIncident(
     return { incident: await attachCause(tx, deps, declared, changeId, input.actor, now), created: true };
   });
   if (declared.created) deps.events.emit({ kind: 'incident', incident: declared.incident });
-  return declared;
+  // A repeat recorded nothing, so only what the caller noticed about this request applies to it.
+  return { ...declared, notes: declared.created ? notes : (input.notes ?? []) };
 }
 
 /** Records the change that caused an incident, which then counts as failed. */
@@ -313,7 +316,7 @@ async function changeIncident(
   return updated;
 }
 
-function ensureOpen(incident: IncidentRow): void {
+export function ensureOpen(incident: IncidentRow): void {
   if (incident.status === 'resolved') {
     throw conflict(
       'incident_resolved',
@@ -379,6 +382,22 @@ export function resolveIncident(deps: IncidentDeps, incidentId: string, actor: s
       change: { kind: 'resolved', timeToRestoreSeconds: timeToRestore, ...(resolution ? { summary: resolution } : {}) },
     };
   });
+}
+
+/**
+ * Resolves the open incident a monitoring tool declared under `dedupKey`, or answers
+ * undefined when none is open. A resolve that lands just after another (two
+ * Alertmanager replicas) answers with the incident the first one resolved.
+ */
+export async function resolveByDedupKey(deps: IncidentDeps, dedupKey: string, actor: string, summary?: string): Promise<IncidentRow | undefined> {
+  const open = await store.findOpenIncidentByDedupKey(deps.db, dedupKey);
+  if (!open) return undefined;
+  try {
+    return await resolveIncident(deps, open.id, actor, summary);
+  } catch (error) {
+    if (!isTandemError(error) || error.code !== 'incident_resolved') throw error;
+    return requireIncident(deps.db, open.id);
+  }
 }
 
 export async function createFollowUp(

@@ -136,7 +136,7 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
     case 'declare': {
       await ack();
       try {
-        const { incident } = await declareIncident(deps, {
+        const { incident, notes } = await declareIncident(deps, {
           title: parsed.title,
           severity: parsed.severity,
           service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
@@ -145,7 +145,7 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
           requestKey: `slack:command:${command.trigger_id}`,
         });
         const swarm = await openSwarm(deps, incident.id, parsed.invite);
-        await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report) });
+        await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report, notes) });
       } catch (error) {
         await respond(ephemeral(messageForError(error, deps.logger)));
       }
@@ -299,7 +299,7 @@ async function onDeclareSubmitted(deps: IncidentDeps, { ack, view, body }: ViewA
   await ack();
   const swarm = await openSwarm(deps, declared.incident.id);
   // The modal is gone, so the outcome goes to the declarer's DM with Tandem.
-  await deps.slack.chat.postMessage({ channel: user, ...declaredReply(swarm.incident, swarm.report) });
+  await deps.slack.chat.postMessage({ channel: user, ...declaredReply(swarm.incident, swarm.report, declared.notes) });
 }
 
 const incidentMetadata = z.object({ incidentId: z.uuid() });

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, ne, or } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
 
@@ -71,4 +71,36 @@ export async function findProblemByRequestKey(db: Database, requestKey: string):
 
 export async function listOpenIncidents(db: Database, limit: number): Promise<IncidentRow[]> {
   return db.select().from(incidents).where(ne(incidents.status, 'resolved')).orderBy(desc(incidents.declaredAt)).limit(limit);
+}
+
+export interface IncidentListQuery {
+  status?: 'open' | 'resolved';
+  service?: string;
+  includePrivate: boolean;
+  /** The last incident of the previous page; the list continues after it. */
+  after?: { declaredAt: Date; id: string };
+  limit: number;
+}
+
+/** Newest first; ties on declared_at are ordered by id, so pages never skip or repeat one. */
+export async function listIncidents(db: Database, query: IncidentListQuery): Promise<IncidentRow[]> {
+  const conditions = [
+    query.status === 'open' ? ne(incidents.status, 'resolved') : undefined,
+    query.status === 'resolved' ? eq(incidents.status, 'resolved') : undefined,
+    query.service ? eq(incidents.service, query.service) : undefined,
+    query.includePrivate ? undefined : eq(incidents.private, false),
+    query.after
+      ? or(lt(incidents.declaredAt, query.after.declaredAt), and(eq(incidents.declaredAt, query.after.declaredAt), lt(incidents.id, query.after.id)))
+      : undefined,
+  ];
+  return db
+    .select()
+    .from(incidents)
+    .where(and(...conditions))
+    .orderBy(desc(incidents.declaredAt), desc(incidents.id))
+    .limit(query.limit);
+}
+
+export async function listProblems(db: Database, incidentId: string): Promise<ProblemRow[]> {
+  return db.select().from(problems).where(eq(problems.incidentId, incidentId)).orderBy(asc(problems.number));
 }

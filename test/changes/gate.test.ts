@@ -221,8 +221,10 @@ describe('REST API: changes, the gate and deployments', () => {
     const second = await t.api('POST', '/incidents', { token: alerter, body: { title: 'Errors after v5', service: 'payments', deployment_id: withChange.body.id } });
     expect(second.body.caused_by_change_id).toBe(change.id);
     expect((await t.api('GET', `/changes/${change.key}`, { token: reader })).body.status).toBe('failed');
+    // An alert naming a deployment Tandem does not know is still recorded, without a cause.
     const unknown = await t.api('POST', '/incidents', { token: alerter, body: { title: 'x', deployment_id: '00000000-0000-0000-0000-000000000000' } });
-    expect(unknown.status).toBe(422);
+    expect(unknown.status).toBe(201);
+    expect(unknown.body).toMatchObject({ caused_by_deployment_id: null, warnings: ['Ignored "deployment_id": there is no deployment 00000000-0000-0000-0000-000000000000.'] });
   });
 
   it('keeps the audit log append-only in the database itself', async () => {

@@ -101,6 +101,38 @@ describe('declaring an incident', () => {
     expect(t.slack.messagesIn(dm.id).at(-1)!.text).toContain('Declared *INC-1*');
   });
 
+  it('declares an incident with a very long title, shortened, never refusing it', async () => {
+    const title = `Checkout returns 500s for every card payment ${'in every region '.repeat(12)}since the 09:00 deploy`;
+    await t.simulator.command(alice, general, '/incident', `${title} service=payments`);
+    await t.idle();
+    const [row] = await allIncidents();
+    expect(row!.title).toHaveLength(150);
+    expect(row!.title.endsWith('…')).toBe(true);
+    expect(row!.description).toBe(title);
+    const reply = t.slack.ephemeralsFor(alice).at(-1)!.text;
+    expect(reply).toContain('Declared *INC-1*');
+    expect(reply).toContain('so it is shortened to 150; the whole text opens the description.');
+    expect((await timeline(row!.id)).map((event) => event.kind)).toEqual(['declared', 'note', 'channel_created']);
+    const [summary] = t.slack.messagesIn(row!.channelId!);
+    expect(JSON.stringify(summary!.blocks)).toContain('since the 09:00 deploy');
+  });
+
+  it('lets the declare form take a long title and shortens it', async () => {
+    await t.simulator.command(alice, general, '/incident', '');
+    const [view] = t.slack.openViews(alice);
+    const blocks = view!.view.blocks as Array<{ block_id?: string; element?: { max_length?: number } }>;
+    const titleInput = blocks.find((block) => block.block_id === 'title')!;
+    expect(titleInput.element?.max_length).toBe(3000);
+    const title = 'Search is slow '.repeat(20).trim();
+    const submitted = await t.simulator.submit(alice, view!.id, { title, description: 'p99 over 4s', private: [] });
+    expect(submitted.errors).toBeUndefined();
+    await t.idle();
+    const [row] = await allIncidents();
+    expect(row!.title).toHaveLength(150);
+    expect(row!.description).toBe(`${title}\n\np99 over 4s`);
+    expect(t.slack.messagesIn(t.slack.imWith(alice).id).at(-1)!.text).toContain('shortened to 150');
+  });
+
   it('creates one incident and one channel when Slack delivers the same command twice', async () => {
     const trigger = t.slack.issueTrigger(alice);
     const body = new URLSearchParams({

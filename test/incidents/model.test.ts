@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { incidentChannelName, parseIncidentCommand, parseSeverity, slugify } from '../../src/incidents/model';
+import { fitDeclaration, fitDedupKey, incidentChannelName, parseIncidentCommand, parseSeverity, readSeverity, slugify } from '../../src/incidents/model';
 
 const declaredAt = new Date('2026-11-23T23:30:00Z');
 
@@ -51,12 +51,15 @@ describe('/incident grammar', () => {
     });
   });
 
+  it('declares a title of any length; the declaration shortens it', () => {
+    expect(parseIncidentCommand(`${'x'.repeat(151)} sev=1`)).toMatchObject({ kind: 'declare', title: 'x'.repeat(151), severity: 1 });
+  });
+
   it('opens the modal without text and explains bad input', () => {
     expect(parseIncidentCommand('  ')).toEqual({ kind: 'open_modal' });
     expect(parseIncidentCommand('declare')).toEqual({ kind: 'open_modal' });
     expect(parseIncidentCommand('sev=9 boom')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('sev=1') });
     expect(parseIncidentCommand('<@U0ALEX>')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('needs a title') });
-    expect(parseIncidentCommand('x'.repeat(151))).toMatchObject({ kind: 'invalid', message: expect.stringContaining('151 characters') });
   });
 
   it('parses subcommands and suggests `declare` when the text was a title', () => {
@@ -77,5 +80,48 @@ describe('/incident grammar', () => {
 
   it('reads severities in the forms people type', () => {
     expect([1, '2', 'sev3', 'SEV-4', 'sev5', '0', 'high'].map(parseSeverity)).toEqual([1, 2, 3, 4, undefined, undefined, undefined]);
+  });
+
+  it('reads the severity words monitoring tools send', () => {
+    expect(['critical', 'High', 'error', 'warning', ' info ', 'sev2', 'page', ''].map(readSeverity)).toEqual([1, 2, 2, 3, 4, 2, undefined, undefined]);
+  });
+});
+
+describe('fitting a declaration', () => {
+  it('keeps a title that fits as it is', () => {
+    expect(fitDeclaration({ title: ' Checkout down ', description: ' p99 4s ' })).toEqual({ title: 'Checkout down', description: 'p99 4s', notes: [] });
+  });
+
+  it('shortens any long title to the limit with an ellipsis and loses none of its text', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 600, unit: 'grapheme' }), fc.option(fc.string({ maxLength: 200 })), (title, description) => {
+        fc.pre(title.trim().length > 0);
+        const fitted = fitDeclaration({ title, description });
+        expect(fitted.title.length).toBeLessThanOrEqual(150);
+        if (title.trim().length <= 150) {
+          expect(fitted.title).toBe(title.trim());
+        } else {
+          expect(fitted.title.endsWith('…')).toBe(true);
+          expect(fitted.description!.startsWith(title.trim())).toBe(true);
+          expect(fitted.notes).toHaveLength(1);
+          // Never half an emoji: the cut is well-formed UTF-16.
+          expect(fitted.title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+        }
+      }),
+    );
+  });
+
+  it('cuts an over-long description and says so', () => {
+    const fitted = fitDeclaration({ title: 'x', description: 'y'.repeat(50_000) });
+    expect(fitted.description).toHaveLength(40_000);
+    expect(fitted.notes).toEqual(['The description was 50000 characters, so it is cut to 40000.']);
+  });
+
+  it('keeps long dedup keys distinct and stable at 255 characters', () => {
+    const long = 'k'.repeat(300);
+    expect(fitDedupKey('short')).toEqual({ key: 'short', shortened: false });
+    expect(fitDedupKey(long).key).toHaveLength(255);
+    expect(fitDedupKey(long)).toEqual(fitDedupKey(long));
+    expect(fitDedupKey(long).key).not.toBe(fitDedupKey(`${long}x`).key);
   });
 });
