@@ -84,8 +84,9 @@ const boundMessage = (date: string, dateTime: string) =>
 function parseBound(value: string, timeZone: string, edge: 'start' | 'end'): Date | undefined {
   if (!value.includes('T')) {
     const date = parseCalendarDate(value);
-    // The day after 9999-12-31 is past what PostgreSQL takes.
-    return date === undefined ? undefined : storableInstant(startOfLocalDay(edge === 'start' ? date : addDays(date, 1), timeZone));
+    // `to` is inclusive, so the window ends when the next day starts; the day after 9999-12-31 cannot be stored.
+    const day = date === undefined ? undefined : parseCalendarDate(edge === 'start' ? date : addDays(date, 1));
+    return day === undefined ? undefined : storableInstant(startOfLocalDay(day, timeZone));
   }
   return parseDateTime(value);
 }
