@@ -152,6 +152,14 @@ describe('REST API: bad input stops at the boundary', () => {
     expect(limited.status).toBe(503);
     expect(limited.headers.get('retry-after')).toBe('7');
 
+    // Slack not answering within the look-up's 5 s is Slack unreachable, not a refusal.
+    t.slack.failNext('users.lookupByEmail', { delayMs: 6_000 });
+    const started = Date.now();
+    const unreachable = await post('/changes', { ...change, requested_by: 'dev@example.com' });
+    expect(unreachable.status).toBe(503);
+    expect(unreachable.headers.get('retry-after')).toBe('10');
+    expect(Date.now() - started).toBeLessThan(5_900);
+
     t.slack.failNext('users.lookupByEmail', { error: 'fatal_error' });
     const retried = () => t.api('POST', '/changes', { token: writer, body: { ...change, requested_by: 'dev@example.com' }, headers: { 'idempotency-key': 'deploy-42' } });
     expect((await retried()).status).toBe(503);
@@ -169,7 +177,7 @@ describe('REST API: bad input stops at the boundary', () => {
     expect(back.status).toBe(201);
     expect(back.body.requested_by).toBe('U0DEV');
     expect(await t.database.handle.db.select().from(changes)).toHaveLength(before.length + 2);
-  });
+  }, 20_000);
 
   it('never answers 500 to hostile values in any field of a body, a query or a path', async () => {
     // Node itself answers 431 to a URL over 16 KiB, before Tandem sees it; a URL cannot carry a lone surrogate.
