@@ -109,6 +109,18 @@ export const hasNul = (value: string) => value.includes(nul);
  */
 export const withoutNul = (value: string) => (hasNul(value) ? value.replaceAll(nul, '') : value);
 
+/**
+ * Every string of a JSON body (keys too) without NUL characters: for alerts, which are
+ * recorded rather than refused. Deeper than any field Tandem reads, it stops: zod
+ * refuses what is down there anyway.
+ */
+export function withoutNulDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return withoutNul(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => withoutNulDeep(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [withoutNul(key), withoutNulDeep(item, depth + 1)]));
+}
+
 const textBase = (requiredMessage: string) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? requiredMessage : 'must be a string') })

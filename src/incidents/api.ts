@@ -5,6 +5,7 @@ import type { IncidentEventRow, IncidentRow } from '../db/schema';
 import { findChangeByReference } from '../changes/service';
 import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
+import { withoutNulDeep } from '../fields';
 import { incidentKey, maxTitleLength, parseSeverity, severityLabel, timeToRestoreSeconds } from './model';
 import { declareIncident, findIncidentByReference, type IncidentDeps, openSwarm } from './service';
 import { listTimeline } from './store';
@@ -29,7 +30,7 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
       path: '/incidents',
       scopes: ['incidents:write'],
       async handle({ body, token }) {
-        const input = parseBody(declareBody, body);
+        const input = parseBody(declareBody, withoutNulDeep(body));
         const cause = input.change_id ? await findChangeByReference(deps.db, input.change_id) : undefined;
         if (input.change_id && !cause) {
           throw invalid('validation_failed', `change_id: there is no change ${input.change_id}.`, [

@@ -43,7 +43,7 @@ describe('REST API: bad input stops at the boundary', () => {
       catalog,
       workspace: (slack) => slack.addUser({ id: 'U0DEV', name: 'dev', email: 'dev@example.com' }),
     });
-    writer = await t.token('changes:write', 'deployments:write', 'sprints:write', 'read');
+    writer = await t.token('changes:write', 'deployments:write', 'sprints:write', 'incidents:write', 'read');
   });
   afterAll(() => t.stop());
 
@@ -89,6 +89,14 @@ describe('REST API: bad input stops at the boundary', () => {
     expect(fieldsOf(sprinted)).toEqual(['name', 'features.0.title']);
     expect(await t.database.handle.db.select().from(changes)).toHaveLength(0);
     expect(await t.database.handle.db.select().from(sprints)).toHaveLength(0);
+  });
+
+  it('records an alert with NUL characters in its text, without them', async () => {
+    const token = await t.token('incidents:write');
+    const alert = await t.api('POST', '/incidents', { token, body: { title: 'Checkout\u0000 5xx', description: 'from\u0000 Alertmanager', dedup_key: 'checkout\u0000-5xx' } });
+    expect(alert.status).toBe(201);
+    expect(alert.body).toMatchObject({ title: 'Checkout 5xx' });
+    await t.idle();
   });
 
   it('refuses dates PostgreSQL cannot store with 422, naming the field and the accepted range', async () => {
@@ -195,6 +203,10 @@ describe('REST API: bad input stops at the boundary', () => {
       ...['service', 'environment', 'status', 'commit_sha', 'change_id', 'started_at', 'finished_at', 'committed_at', 'url'].map((field) => ({
         name: `POST /deployments ${field}`,
         send: (value: unknown) => post('/deployments', { ...deployment, [field]: value }),
+      })),
+      ...['title', 'description', 'dedup_key', 'service', 'severity', 'change_id'].map((field) => ({
+        name: `POST /incidents ${field}`,
+        send: (value: unknown) => post('/incidents', { title: 'Error rate above 5%', [field]: value }),
       })),
       ...['name', 'service', 'starts_on', 'ends_on'].map((field) => ({
         name: `PUT /sprints ${field}`,
