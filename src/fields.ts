@@ -19,9 +19,9 @@ export const acceptedRange = 'between 1970-01-01T00:00:00Z and 9999-12-31T23:59:
 
 const inRange = (instant: number) => instant >= earliest && instant <= latest;
 
-export const calendarDateMessage = 'must be a real calendar date written YYYY-MM-DD, such as 2026-11-23';
+const calendarDateMessage = 'must be a real calendar date written YYYY-MM-DD, such as 2026-11-23';
 const calendarDateRangeMessage = 'must be a date between 1970-01-01 and 9999-12-31';
-export const dateTimeMessage = 'must be an ISO 8601 date-time, such as 2026-11-23T09:00:00Z';
+const dateTimeMessage = 'must be an ISO 8601 date-time, such as 2026-11-23T09:00:00Z';
 const dateTimeRangeMessage = `must be ${acceptedRange} (an ISO 8601 date-time, such as 2026-11-23T09:00:00Z)`;
 
 type Checked<T> = { value: T } | { problem: string };
@@ -131,13 +131,13 @@ const textBase = (requiredMessage: string) =>
  * Required text: trimmed, not blank, no NUL, at most `max` characters.
  * `example` completes "is required" (`(for example production)`).
  */
-export function text(max: number, options: { example?: string } = {}) {
+export function textField(max: number, options: { example?: string } = {}) {
   const required = options.example ? `is required (for example ${options.example})` : 'is required';
   return textBase(required).min(1, required).max(max, `must be at most ${max} characters`);
 }
 
-/** Optional text: as `text`, but blank counts as not given. */
-export function optionalText(max: number) {
+/** Optional text: as `textField`, but blank counts as not given. */
+export function optionalTextField(max: number) {
   return textBase('is required')
     .max(max, `must be at most ${max} characters`)
     .optional()

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calendarDate, dateTime, inOrder, optionalText, parseCalendarDate, parseDateTime, text, withoutNul } from '../src/fields';
+import { calendarDate, dateTime, inOrder, optionalTextField, parseCalendarDate, parseDateTime, textField, withoutNul } from '../src/fields';
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 const earliest = Date.UTC(1970, 0, 1);
@@ -45,16 +45,16 @@ describe('boundary fields', () => {
   it('never lets a NUL through as text, and drops it from Slack text', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('\u0000', 'a', ' ', 'é') }), (value) => {
-        const parsed = text(50).safeParse(value);
+        const parsed = textField(50).safeParse(value);
         if (parsed.success) expect(parsed.data).not.toContain('\u0000');
         expect(withoutNul(value)).toBe(value.split('\u0000').join(''));
       }),
     );
-    expect(text(10, { example: 'production' }).safeParse(undefined).error?.issues[0]?.message).toBe('is required (for example production)');
-    expect(text(10).safeParse('   ').error?.issues[0]?.message).toBe('is required');
-    expect(text(3).safeParse('abcd').error?.issues[0]?.message).toBe('must be at most 3 characters');
-    expect(optionalText(10).parse('  ')).toBeUndefined();
-    expect(optionalText(10).parse(' a ')).toBe('a');
+    expect(textField(10, { example: 'production' }).safeParse(undefined).error?.issues[0]?.message).toBe('is required (for example production)');
+    expect(textField(10).safeParse('   ').error?.issues[0]?.message).toBe('is required');
+    expect(textField(3).safeParse('abcd').error?.issues[0]?.message).toBe('must be at most 3 characters');
+    expect(optionalTextField(10).parse('  ')).toBeUndefined();
+    expect(optionalTextField(10).parse(' a ')).toBe('a');
   });
 
   it('orders a window: the end may equal the start but not come before it', () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { ChangeRow, DeploymentRow } from '../db/schema';
-import { dateTime, hasNul, inOrder, nulMessage, optionalText, text } from '../fields';
+import { dateTime, hasNul, inOrder, nulMessage, optionalTextField, textField } from '../fields';
 import { invalid, notFound, unavailable } from '../errors';
 import { boltLogger } from '../log';
 import { slackErrorCode, slackUnavailableFor } from '../slack/errors';
@@ -14,33 +14,33 @@ import { type ChangeDeps, findChangeByReference, recordDeployment, requestChange
 import { findChangeById } from './store';
 
 const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash');
-const environment = text(64, { example: 'production' }).transform((value) => value.toLowerCase());
+const environment = textField(64, { example: 'production' }).transform((value) => value.toLowerCase());
 
 const changeBody = z.strictObject({
-  service: text(100),
-  title: text(maxTitleLength),
+  service: textField(100),
+  title: textField(maxTitleLength),
   type: z.enum(changeTypes, { error: 'must be standard, normal or emergency' }),
   environment,
   risk: z.enum(changeRisks, { error: 'must be low, medium or high' }).optional(),
-  ref: optionalText(255),
+  ref: optionalTextField(255),
   commit_sha: commitSha.optional(),
-  description: optionalText(3000),
-  justification: optionalText(3000),
-  rollback_plan: optionalText(3000),
+  description: optionalTextField(3000),
+  justification: optionalTextField(3000),
+  rollback_plan: optionalTextField(3000),
   planned_start: dateTime.optional(),
   planned_end: dateTime.optional(),
-  requested_by: optionalText(255),
+  requested_by: optionalTextField(255),
 });
 
 /** A deployment's times are in order: committed, started, finished (now, when not given). */
 const deploymentBody = (clock: Clock) =>
   z
     .strictObject({
-      service: text(100),
+      service: textField(100),
       environment,
       status: z.enum(['success', 'failure'], { error: 'must be success or failure' }),
       commit_sha: commitSha.optional(),
-      change_id: optionalText(100),
+      change_id: optionalTextField(100),
       started_at: dateTime.optional(),
       finished_at: dateTime.optional(),
       committed_at: dateTime.optional(),

@@ -3,7 +3,7 @@ import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { SprintFeatureRow, SprintRow } from '../db/schema';
 import { invalid, notFound } from '../errors';
-import { calendarDate, inOrder, optionalText, text } from '../fields';
+import { calendarDate, inOrder, optionalTextField, textField } from '../fields';
 import {
   featureKeyPattern,
   featureStatuses,
@@ -24,15 +24,15 @@ const key = (max: number) =>
 
 const featureBody = z.strictObject({
   key: key(maxFeatureKeyLength),
-  title: text(maxFeatureTitleLength),
+  title: textField(maxFeatureTitleLength),
   status: z.enum(featureStatuses, { error: `must be one of ${featureStatuses.join(', ')}` }),
   customer_visible: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 const sprintBody = z
   .strictObject({
-    name: text(maxSprintNameLength),
-    service: optionalText(100),
+    name: textField(maxSprintNameLength),
+    service: optionalTextField(100),
     starts_on: calendarDate,
     ends_on: calendarDate,
     features: z.array(featureBody).max(1000, 'must list at most 1000 features'),
