@@ -32,6 +32,9 @@ const changeBody = z.strictObject({
   requested_by: optionalTextField(255),
 });
 
+/** How far a pipeline's clock may run ahead of Tandem's when it leaves finished_at to "now". */
+const clockSkewMs = 60_000;
+
 /** A deployment's times are in order: committed, started, finished (now, when not given). */
 const deploymentBody = (clock: Clock) =>
   z
@@ -47,7 +50,7 @@ const deploymentBody = (clock: Clock) =>
       url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((value) => !hasNul(value), nulMessage).optional(),
     })
     .superRefine((body, ctx) => {
-      const finishedAt = body.finished_at ?? clock.now();
+      const finishedAt = body.finished_at ?? new Date(clock.now().getTime() + clockSkewMs);
       const finished = body.finished_at ? 'finished_at' : 'finished_at (now, as finished_at is not given)';
       const problem = (field: 'committed_at' | 'started_at', message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
       if (!inOrder(body.committed_at, body.started_at)) problem('committed_at', 'must not be after started_at: a deployment starts after its commit');
