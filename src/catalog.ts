@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { invalid } from './errors';
+import { calendarDate, dateOrDateTime } from './fields';
 import { scheduleProblem } from './jobs/periods';
 import { isTimeZone } from './time';
 
@@ -16,10 +17,6 @@ const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channe
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower case letters, digits, - or _ (for example payments-api)');
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T.*)?$/, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time')
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date');
 
 const severity = z
   .number({ error: 'must be a severity from 1 (highest) to 4' })
@@ -112,8 +109,8 @@ const serviceSchema = z.strictObject({
 
 const freezeSchema = z
   .strictObject({
-    from: isoDate,
-    to: isoDate,
+    from: dateOrDateTime,
+    to: dateOrDateTime,
     services: z.array(z.union([name, z.literal('*')])).default(['*']),
     reason: z.string().optional(),
   })
@@ -134,7 +131,7 @@ const catalogSchema = z
     sprints: z
       .strictObject({
         length_days: wholeNumber(1).default(14),
-        starts_on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)').default('2026-01-05'),
+        starts_on: calendarDate.default('2026-01-05'),
       })
       .default({ length_days: 14, starts_on: '2026-01-05' }),
   })
@@ -202,13 +199,20 @@ export function parseCatalog(text: string, file = 'tandem.yaml'): Catalog {
     const reason = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new CatalogError(`${file}${where}: not valid YAML (${reason})`);
   }
-  const result = catalogSchema.safeParse(document.toJS() ?? {});
+  const result = catalogSchema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    return `${file}: ${where}: ${issue.message}`;
+    return `${file}: ${where}: ${issue.message}${shownValue(issue.input, issue.message)}`;
   });
   throw new CatalogError(problems.join('; '));
+}
+
+/** The offending value, so the reader can find it in the file; unless the message already quotes it. */
+function shownValue(input: unknown, message: string): string {
+  if (typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean') return '';
+  const shown = JSON.stringify(input);
+  return message.includes(String(input)) ? '' : ` (it is ${shown})`;
 }
 
 export function findService(catalog: Catalog, serviceName: string): ServiceConfig | undefined {

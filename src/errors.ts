@@ -4,7 +4,7 @@
  * Slack layer turns these into ephemeral replies and the API layer into the JSON
  * error envelope, each in one place.
  */
-export type ErrorKind = 'invalid' | 'not_found' | 'conflict' | 'forbidden';
+export type ErrorKind = 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unavailable';
 
 export class TandemError extends Error {
   override name = 'TandemError';
@@ -13,6 +13,8 @@ export class TandemError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** For `unavailable`: when asking again is worth it. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -23,6 +25,12 @@ export const invalid = (code: string, message: string, details?: unknown) =>
 export const notFound = (code: string, message: string) => new TandemError('not_found', code, message);
 export const conflict = (code: string, message: string) => new TandemError('conflict', code, message);
 export const forbidden = (code: string, message: string) => new TandemError('forbidden', code, message);
+/**
+ * A dependency Tandem needs for the answer (Slack, the database) is down: nothing was
+ * refused, so callers should retry, not give up.
+ */
+export const unavailable = (code: string, message: string, retryAfterSeconds: number) =>
+  new TandemError('unavailable', code, message, undefined, retryAfterSeconds);
 
 export function isTandemError(error: unknown): error is TandemError {
   return error instanceof TandemError;

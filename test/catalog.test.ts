@@ -46,13 +46,31 @@ describe('service catalog', () => {
 
   it('explains malformed values', () => {
     expect(failure('services:\n  payments:\n    owners: [alice]\n')).toBe(
-      'tandem.yaml: services.payments.owners.0: must be a Slack user ID such as U0123ABCD',
+      'tandem.yaml: services.payments.owners.0: must be a Slack user ID such as U0123ABCD (it is "alice")',
     );
     expect(failure('services:\n  payments:\n    default_severity: 7\n')).toContain(
       'services.payments.default_severity: must be a severity from 1 (highest) to 4',
     );
     expect(failure('services:\n  Payments: {}\n')).toContain('services.Payments');
     expect(failure('freeze:\n  - { from: "2027-01-05", to: "2027-01-01" }\n')).toBe('tandem.yaml: freeze.0.to: from must not be after to');
+  });
+
+  it('takes only real calendar dates, and names the file, path and value of any other', () => {
+    expect(failure('freeze:\n  - { from: "2026-02-30", to: "2026-03-05" }\n')).toBe(
+      'tandem.yaml: freeze.0.from: must be a real calendar date (YYYY-MM-DD, such as 2026-11-23) or an ISO 8601 date-time (2026-11-23T09:00:00Z) (it is "2026-02-30")',
+    );
+    expect(failure('freeze:\n  - { from: "2026-12-20", to: 2026-13-45 }\n')).toContain('tandem.yaml: freeze.0.to: must be a real calendar date');
+    expect(failure('freeze:\n  - { from: "2026-12-20T25:00:00Z", to: "2027-01-03" }\n')).toContain('freeze.0.from: must be a real calendar date');
+    expect(failure('freeze:\n  - { from: "0000-01-01", to: "2027-01-03" }\n')).toBe(
+      'tandem.yaml: freeze.0.from: must be a date between 1970-01-01 and 9999-12-31 (it is "0000-01-01")',
+    );
+    expect(failure('sprints: { starts_on: "2026-02-30" }\n')).toBe(
+      'tandem.yaml: sprints.starts_on: must be a real calendar date written YYYY-MM-DD, such as 2026-11-23 (it is "2026-02-30")',
+    );
+    expect(failure('sprints: { starts_on: "2026-13-45" }\n')).toContain('sprints.starts_on: must be a real calendar date');
+    const leap = parseCatalog('freeze:\n  - { from: "2028-02-29", to: "2028-03-01T12:00:00+01:00" }\nsprints: { starts_on: "2028-02-28" }\n');
+    expect(leap.freeze[0]).toMatchObject({ from: '2028-02-29', to: '2028-03-01T12:00:00+01:00' });
+    expect(leap.sprints.starts_on).toBe('2028-02-28');
   });
 
   it('checks references between sections', () => {
@@ -72,10 +90,10 @@ describe('service catalog', () => {
       'tandem.yaml: services.payments.digest.cron: A schedule has 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first; "0 9 * *" has 4. For example "0 9 * * 1" (Mondays at 09:00).',
     );
     expect(failure('services:\n  payments:\n    digest: { timezone: Europe/Berln }\n')).toBe(
-      'tandem.yaml: services.payments.digest.timezone: must be an IANA time zone such as Europe/Berlin or UTC',
+      'tandem.yaml: services.payments.digest.timezone: must be an IANA time zone such as Europe/Berlin or UTC (it is "Europe/Berln")',
     );
     expect(failure('services:\n  payments:\n    request_followup_days: 0\n')).toBe(
-      'tandem.yaml: services.payments.request_followup_days: must be a number of days from 1 to 365',
+      'tandem.yaml: services.payments.request_followup_days: must be a number of days from 1 to 365 (it is 0)',
     );
   });
 

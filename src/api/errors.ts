@@ -20,10 +20,12 @@ const statusOfKind: Record<ErrorKind, number> = {
   not_found: 404,
   forbidden: 403,
   conflict: 409,
+  unavailable: 503,
 };
 
 export interface ErrorEnvelope {
   status: number;
+  headers?: Record<string, string>;
   body: { error: { code: string; message: string; details?: unknown } };
 }
 
@@ -33,7 +35,12 @@ export function toErrorEnvelope(error: unknown): ErrorEnvelope {
     return { status: error.status, body: { error: withDetails(error.code, error.message, error.details) } };
   }
   if (error instanceof TandemError) {
-    return { status: statusOfKind[error.kind], body: { error: withDetails(error.code, error.message, error.details) } };
+    const retryAfter = error.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) };
+    return {
+      status: statusOfKind[error.kind],
+      ...(retryAfter ? { headers: retryAfter } : {}),
+      body: { error: withDetails(error.code, error.message, error.details) },
+    };
   }
   return { status: 500, body: { error: { code: 'internal_error', message: 'Tandem could not complete the request. It has been logged.' } } };
 }

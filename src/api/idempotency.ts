@@ -68,8 +68,9 @@ export async function runOnce(
     await db.update(idempotencyKeys).set({ responseStatus: response.status, responseBody: response.body }).where(where);
     return response;
   } catch (error) {
-    if (error instanceof TandemError || error instanceof ApiError) {
-      const envelope = toErrorEnvelope(error);
+    const envelope = error instanceof TandemError || error instanceof ApiError ? toErrorEnvelope(error) : undefined;
+    // A refusal is the answer to replay; an outage (5xx) is not, so the retry runs again.
+    if (envelope && envelope.status < 500) {
       await db.update(idempotencyKeys).set({ responseStatus: envelope.status, responseBody: envelope.body }).where(where);
     } else {
       await db.delete(idempotencyKeys).where(where);

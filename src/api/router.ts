@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { match } from 'path-to-regexp';
 import type { Database } from '../db/client';
+import { hasNul } from '../fields';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
 import { ApiError, toErrorEnvelope } from './errors';
@@ -50,7 +51,7 @@ export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) =
 /** The /api/v1 request pipeline: route, authenticate, authorise, read JSON, run once, answer. */
 export function createApiHandler(options: ApiOptions): ApiHandler {
   const routes: CompiledRoute[] = options.routes.map((route) => {
-    const matcher = match<Record<string, string>>(route.path, { decode: decodeURIComponent });
+    const matcher = match<Record<string, string>>(route.path, { decode: decodePathParameter });
     return {
       ...route,
       matches: (path) => {
@@ -116,6 +117,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       if (envelope.status >= 500) {
         options.logger.error({ err: error, requestId, method: req.method, path: url.pathname }, 'api request failed');
       }
+      for (const [name, value] of Object.entries(envelope.headers ?? {})) res.setHeader(name, value);
       if (envelope.status === 401) res.setHeader('www-authenticate', 'Bearer realm="tandem"');
       if (envelope.status === 413) {
         // The rest of an oversized body is discarded, then the connection closes.
@@ -125,6 +127,21 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       if (!res.headersSent) sendJson(res, envelope.status, envelope.body);
     }
   };
+}
+
+/**
+ * A path parameter as its text. Broken percent-encoding (`%E0%A4%A`) is the caller's
+ * mistake, and a NUL (`%00`) cannot be looked up in PostgreSQL: both are a 400.
+ */
+function decodePathParameter(raw: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw new ApiError(400, 'malformed_path', `The path segment "${raw}" is not valid percent-encoding (UTF-8, such as %C3%A9 for é).`);
+  }
+  if (hasNul(decoded)) throw new ApiError(400, 'malformed_path', 'The path must not contain a NUL character (%00).');
+  return decoded;
 }
 
 /** The route for this method and path, or the methods the path allows, or nothing. */

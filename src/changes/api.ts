@@ -1,55 +1,77 @@
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { ChangeRow, DeploymentRow } from '../db/schema';
-import { invalid, notFound } from '../errors';
-import { slackErrorCode } from '../slack/errors';
+import { dateTime, hasNul, inOrder, nulMessage, optionalTextField, textField } from '../fields';
+import { invalid, notFound, unavailable } from '../errors';
+import { boltLogger } from '../log';
+import { slackErrorCode, slackUnavailableFor } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
+import type { Clock } from '../time';
 import { changeKey, changeRisks, changeTypes, isDecided, maxTitleLength } from './model';
 import { type ChangeDeps, findChangeByReference, recordDeployment, requestChange } from './service';
 import { findChangeById } from './store';
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, such as 2026-11-23T09:00:00Z' }).transform((value) => new Date(value));
+const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash');
+const environment = textField(64, { example: 'production' }).transform((value) => value.toLowerCase());
 
 const changeBody = z.strictObject({
-  service: z.string({ error: 'is required' }).min(1, 'is required'),
-  title: z.string({ error: 'is required' }).trim().min(1, 'is required').max(maxTitleLength, `must be at most ${maxTitleLength} characters`),
+  service: textField(100),
+  title: textField(maxTitleLength),
   type: z.enum(changeTypes, { error: 'must be standard, normal or emergency' }),
-  environment: z.string({ error: 'is required (for example production)' }).min(1, 'is required (for example production)').transform((value) => value.toLowerCase()),
+  environment,
   risk: z.enum(changeRisks, { error: 'must be low, medium or high' }).optional(),
-  ref: z.string().max(255).optional(),
-  commit_sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash').optional(),
-  description: z.string().max(3000, 'must be at most 3000 characters').optional(),
-  justification: z.string().max(3000, 'must be at most 3000 characters').optional(),
-  rollback_plan: z.string().max(3000, 'must be at most 3000 characters').optional(),
-  planned_start: isoDateTime.optional(),
-  planned_end: isoDateTime.optional(),
-  requested_by: z.string().min(1).optional(),
+  ref: optionalTextField(255),
+  commit_sha: commitSha.optional(),
+  description: optionalTextField(3000),
+  justification: optionalTextField(3000),
+  rollback_plan: optionalTextField(3000),
+  planned_start: dateTime.optional(),
+  planned_end: dateTime.optional(),
+  requested_by: optionalTextField(255),
 });
 
-const deploymentBody = z.strictObject({
-  service: z.string({ error: 'is required' }).min(1, 'is required'),
-  environment: z.string({ error: 'is required (for example production)' }).min(1).transform((value) => value.toLowerCase()),
-  status: z.enum(['success', 'failure'], { error: 'must be success or failure' }),
-  commit_sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash').optional(),
-  change_id: z.string().min(1).optional(),
-  started_at: isoDateTime.optional(),
-  finished_at: isoDateTime.optional(),
-  committed_at: isoDateTime.optional(),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-});
+/** How far a pipeline's clock may run ahead of Tandem's when it leaves finished_at to "now". */
+const clockSkewMs = 60_000;
 
-const waitQuery = z.coerce
-  .number({ error: 'must be a whole number of seconds from 0 to 60' })
-  .int('must be a whole number of seconds from 0 to 60')
-  .min(0, 'must be a whole number of seconds from 0 to 60')
-  .max(60, 'must be a whole number of seconds from 0 to 60');
+/** A deployment's times are in order: committed, started, finished (now, when not given). */
+const deploymentBody = (clock: Clock) =>
+  z
+    .strictObject({
+      service: textField(100),
+      environment,
+      status: z.enum(['success', 'failure'], { error: 'must be success or failure' }),
+      commit_sha: commitSha.optional(),
+      change_id: optionalTextField(100),
+      started_at: dateTime.optional(),
+      finished_at: dateTime.optional(),
+      committed_at: dateTime.optional(),
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((value) => !hasNul(value), nulMessage).optional(),
+    })
+    .superRefine((body, ctx) => {
+      const finishedAt = body.finished_at ?? new Date(clock.now().getTime() + clockSkewMs);
+      const finished = body.finished_at ? 'finished_at' : 'finished_at (now, as finished_at is not given)';
+      const problem = (field: 'committed_at' | 'started_at', message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+      if (!inOrder(body.committed_at, body.started_at)) problem('committed_at', 'must not be after started_at: a deployment starts after its commit');
+      else if (!inOrder(body.committed_at, finishedAt)) problem('committed_at', `must not be after ${finished}: a deployment finishes after its commit`);
+      if (!inOrder(body.started_at, finishedAt)) problem('started_at', `must not be after ${finished}`);
+    });
+
+const waitMessage = 'must be a whole number of seconds from 0 to 60, such as wait=30';
+/** Digits only: `Number()` would also read `0x10`, `1e1` and ` 5` as numbers. */
+const waitQuery = z
+  .string()
+  .regex(/^\d{1,2}$/, waitMessage)
+  .transform(Number)
+  .refine((seconds) => seconds <= 60, waitMessage);
 
 /** How often a waiting request re-reads the change, in case a wake-up was lost with a dropped connection. */
 const recheckMs = 15_000;
 
 export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
+  const lookups = requesterLookups(deps);
+  const deployments = deploymentBody(deps.clock);
   return [
     {
       method: 'POST',
@@ -57,7 +79,7 @@ export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
       scopes: ['changes:write'],
       async handle({ body, token }) {
         const input = parseBody(changeBody, body);
-        const requestedBy = input.requested_by ? await resolveRequester(deps.slack, input.requested_by) : `api:${token.name}`;
+        const requestedBy = input.requested_by ? await resolveRequester(lookups, input.requested_by) : `api:${token.name}`;
         const { change } = await requestChange(deps, {
           service: input.service,
           title: input.title,
@@ -94,7 +116,7 @@ export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
       path: '/deployments',
       scopes: ['deployments:write'],
       async handle({ body, token }) {
-        const input = parseBody(deploymentBody, body);
+        const input = parseBody(deployments, body);
         const change = input.change_id ? await findChangeByReference(deps.db, input.change_id) : undefined;
         if (input.change_id && !change) throw notFound('change_not_found', `There is no change ${input.change_id}.`);
         const { deployment, change: updated } = await recordDeployment(deps, {
@@ -144,7 +166,25 @@ async function waitForDecision(deps: ChangeDeps, change: ChangeRow, waitMs: numb
   return current;
 }
 
-/** `requested_by` is a Slack user ID, or an e-mail address Slack knows. */
+/**
+ * Slack answers `requested_by` look-ups in one attempt: the pipeline waiting on this
+ * answer retries a 503 itself, which beats holding its request through Slack's
+ * backoff (or a rate limit's wait) while its own timeout runs out.
+ */
+function requesterLookups(deps: ChangeDeps): WebClient {
+  return new WebClient(deps.slack.token, {
+    slackApiUrl: deps.slack.slackApiUrl,
+    logger: boltLogger(deps.logger),
+    timeout: 5_000,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+}
+
+/**
+ * `requested_by` is a Slack user ID, or an e-mail address Slack knows. Slack not
+ * knowing the person is the caller's mistake (422); Slack being down is not (503).
+ */
 async function resolveRequester(slack: WebClient, requestedBy: string): Promise<string> {
   const lookup = isSlackUserId(requestedBy)
     ? slack.users.info({ user: requestedBy })
@@ -162,6 +202,14 @@ async function resolveRequester(slack: WebClient, requestedBy: string): Promise<
     return user.id;
   } catch (error) {
     const code = slackErrorCode(error);
+    const retryAfter = slackUnavailableFor(error);
+    if (retryAfter !== undefined) {
+      throw unavailable(
+        'dependency_unavailable',
+        `Slack could not be asked who requested_by ${requestedBy} is (${code}); nothing was recorded. Retry in ${retryAfter} seconds, or leave out requested_by.`,
+        retryAfter,
+      );
+    }
     const unknown = code === 'users_not_found' || code === 'user_not_found';
     throw invalid(
       'validation_failed',

@@ -168,10 +168,12 @@ export function deploymentNotice(change: ChangeRow, deployment: { status: 'succe
     : { text: `💥 ${changeReference(change)} failed to deploy to ${deployment.environment}.${link}` };
 }
 
-export function changeList(open: ChangeRow[]): string {
-  if (open.length === 0) return 'No open changes. Request one with `/change <service> <title>`.';
+export function changeList(open: ChangeRow[], service?: string): string {
+  if (open.length === 0) {
+    return service ? `No open changes of ${service}. Request one with \`/change ${service} <title>\`.` : 'No open changes. Request one with `/change <service> <title>`.';
+  }
   return [
-    '*Open changes*',
+    service ? `*Open changes of ${service}*` : '*Open changes*',
     ...open.map(
       (change) => `• ${changeReference(change)} · ${change.service} → ${change.environment} · ${statusLabels[change.status]} · ${actorMention(change.requestedBy)}`,
     ),
@@ -237,7 +239,7 @@ export function helpText(): string {
     '*Changes*',
     '• `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`: request a change',
     '• `/change` or `/change <service>`: request with a form (description, rollback plan, planned window)',
-    '• `/change list`: open changes and their state',
+    '• `/change list [service]`: open changes and their state, of every service or of one',
     '• `/change cancel CHG-42`: cancel a change you requested',
     'Normal changes are approved with the buttons in the service’s approvals channel; standard changes by policy; emergency changes pass at once and are reviewed later.',
   ].join('\n');

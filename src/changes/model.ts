@@ -40,7 +40,7 @@ export function deployRefusal(status: ChangeStatus): string | undefined {
 
 export type ChangeCommand =
   | { kind: 'help' }
-  | { kind: 'list' }
+  | { kind: 'list'; service?: string }
   | { kind: 'open_modal'; service?: string }
   | { kind: 'cancel'; number: number }
   | { kind: 'request'; service: string; title: string; type: ChangeType; risk?: ChangeRisk; environment?: string; ref?: string }
@@ -54,7 +54,12 @@ export function parseChangeCommand(input: string): ChangeCommand {
   const words = text.split(/\s+/);
   const first = words[0]!.toLowerCase();
   if (first === 'help') return { kind: 'help' };
-  if (first === 'list' && words.length === 1) return { kind: 'list' };
+  // `list` is a subcommand, never a service: `/change list foo` is not a change to "list".
+  if (first === 'list') {
+    if (words.length === 1) return { kind: 'list' };
+    if (words.length === 2) return { kind: 'list', service: words[1]!.toLowerCase() };
+    return { kind: 'invalid', message: '`/change list` takes at most a service: `/change list` for every open change, `/change list payments` for one service’s.' };
+  }
   if (first === 'cancel') {
     const number = words.length === 2 ? parseKeyNumber(words[1]!, 'CHG') : undefined;
     return number === undefined ? { kind: 'invalid', message: '`/change cancel` takes the change to cancel, for example `/change cancel CHG-42`.' } : { kind: 'cancel', number };

@@ -1,6 +1,6 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
-import { approversOf, findService, serviceOfChannel } from '../catalog';
+import { approversOf, findService, serviceNames, serviceOfChannel } from '../catalog';
 import { isTandemError } from '../errors';
 import { ephemeral, messageForError, replyTo } from '../slack/replies';
 import { parseKeyNumber } from '../references';
@@ -56,13 +56,16 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
       });
       return;
     case 'list': {
+      if (parsed.service && !findService(deps.catalog, parsed.service)) {
+        return ack({ response_type: 'ephemeral', text: `There is no service "${parsed.service}" to list. Known services: ${serviceNames(deps.catalog).join(', ') || 'none'}; \`/change list\` shows every open change.` });
+      }
       await ack();
-      const open = await store.listOpenChanges(deps.db, 20);
-      const reviews = await store.listChangesAwaitingReview(deps.db, 20);
+      const open = await store.listOpenChanges(deps.db, 20, parsed.service);
+      const reviews = await store.listChangesAwaitingReview(deps.db, 20, parsed.service);
       const reviewText = reviews.length
         ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${reviews.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`
         : '';
-      await respond(ephemeral(`${changeList(open)}${reviewText}`));
+      await respond(ephemeral(`${changeList(open, parsed.service)}${reviewText}`));
       return;
     }
     case 'cancel':

@@ -57,18 +57,26 @@ export async function updateChange(db: Database, id: string, patch: ChangePatch)
 }
 
 /** Open changes: waiting for approval, or approved and not yet deployed. */
-export async function listOpenChanges(db: Database, limit: number): Promise<ChangeRow[]> {
+/** Pending and approved changes, newest first; of one service when it is given. */
+export async function listOpenChanges(db: Database, limit: number, service?: string): Promise<ChangeRow[]> {
+  const open = inArray(changes.status, ['pending', 'approved']);
   return db
     .select()
     .from(changes)
-    .where(inArray(changes.status, ['pending', 'approved']))
+    .where(service ? and(eq(changes.service, service), open) : open)
     .orderBy(desc(changes.requestedAt))
     .limit(limit);
 }
 
 /** Emergency changes whose retrospective review is not signed off. */
-export async function listChangesAwaitingReview(db: Database, limit: number): Promise<ChangeRow[]> {
-  return db.select().from(changes).where(eq(changes.reviewRequired, true)).orderBy(asc(changes.requestedAt)).limit(limit);
+export async function listChangesAwaitingReview(db: Database, limit: number, service?: string): Promise<ChangeRow[]> {
+  const awaiting = eq(changes.reviewRequired, true);
+  return db
+    .select()
+    .from(changes)
+    .where(service ? and(eq(changes.service, service), awaiting) : awaiting)
+    .orderBy(asc(changes.requestedAt))
+    .limit(limit);
 }
 
 /** Recent changes that may have caused an incident (approved, deployed or failed), of one service or all. */

@@ -1,4 +1,5 @@
 import { invalid } from '../errors';
+import { withoutNul } from '../fields';
 import { fitDedupKey, maxDedupKeyLength, readSeverity, type Severity } from './model';
 
 /**
@@ -206,9 +207,6 @@ function isObject(value: unknown): value is Body {
 }
 
 const stringOf = (value: unknown) => (typeof value === 'string' ? withoutNul(value).trim() || undefined : undefined);
-
-/** PostgreSQL text cannot hold NUL; an alert loses the character rather than being refused. */
-const withoutNul = (text: string) => text.replaceAll('\u0000', '');
 
 /** Alertmanager's label and annotation maps; anything that is not a string value is left out. */
 function labelsOf(value: unknown): Labels {

@@ -8,6 +8,7 @@ import type { IncidentEventRow, IncidentRow, ProblemRow } from '../db/schema';
 import { findChangeByReference } from '../changes/service';
 import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
+import { textField } from '../fields';
 import { type DeclareAlert, readAlert, type ResolveAlert } from './alerts';
 import { incidentKey, incidentStatuses, maxDescriptionLength, problemKey, readSeverity, severityLabel, timeToRestoreSeconds } from './model';
 import {
@@ -32,12 +33,7 @@ const patchBody = z
       .refine((severity) => severity !== undefined, 'must be 1, 2, 3 or 4 (or "SEV1" to "SEV4")')
       .optional(),
     status: z.enum(incidentStatuses, { error: `must be one of ${incidentStatuses.join(', ')}` }).optional(),
-    update: z
-      .string({ error: 'must be text' })
-      .trim()
-      .min(1, 'must not be empty')
-      .max(maxDescriptionLength, `must be at most ${maxDescriptionLength} characters`)
-      .optional(),
+    update: textField(maxDescriptionLength).optional(),
   })
   .refine((body) => body.severity !== undefined || body.status !== undefined || body.update !== undefined, {
     message: 'send at least one of severity, status or update',

@@ -1,3 +1,4 @@
+import { acceptedRange, parseCalendarDate, parseDateTime, storableInstant } from '../fields';
 import { addDays, startOfLocalDay } from '../time';
 
 /**
@@ -69,22 +70,25 @@ export function parseWindow(
   timeZone: string,
 ): Window | WindowProblem {
   const to = query.to ? parseBound(query.to, timeZone, 'end') : now;
-  if (to === undefined) return { field: 'to', message: 'must be an ISO 8601 date (2026-11-23) or date-time (2026-11-23T09:00:00Z)' };
+  if (to === undefined) return { field: 'to', message: boundMessage('2026-11-23', '2026-11-23T09:00:00Z') };
   const from = query.from ? parseBound(query.from, timeZone, 'start') : new Date(to.getTime() - defaultWindowDays * day * 1000);
-  if (from === undefined) return { field: 'from', message: 'must be an ISO 8601 date (2026-11-01) or date-time (2026-11-01T00:00:00Z)' };
+  if (from === undefined) return { field: 'from', message: boundMessage('2026-11-01', '2026-11-01T00:00:00Z') };
   if (from >= to) return { field: 'from', message: 'must be before to' };
   if (to.getTime() - from.getTime() > maxWindowDays * day * 1000) return { field: 'from', message: `the window may span at most ${maxWindowDays} days` };
   return { from, to };
 }
 
+const boundMessage = (date: string, dateTime: string) =>
+  `must be a real calendar date (${date}) or an ISO 8601 date-time (${dateTime}), ${acceptedRange}`;
+
 function parseBound(value: string, timeZone: string, edge: 'start' | 'end'): Date | undefined {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    if (Number.isNaN(Date.parse(value))) return undefined;
-    return startOfLocalDay(edge === 'start' ? value : addDays(value, 1), timeZone);
+  if (!value.includes('T')) {
+    const date = parseCalendarDate(value);
+    // `to` is inclusive, so the window ends when the next day starts; the day after 9999-12-31 cannot be stored.
+    const day = date === undefined ? undefined : parseCalendarDate(edge === 'start' ? date : addDays(date, 1));
+    return day === undefined ? undefined : storableInstant(startOfLocalDay(day, timeZone));
   }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
-  const parsed = new Date(value);
-  return Number.isNaN(parsed.getTime()) ? undefined : parsed;
+  return parseDateTime(value);
 }
 
 export const windowDays = (window: Window) => (window.to.getTime() - window.from.getTime()) / (day * 1000);

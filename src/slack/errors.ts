@@ -44,3 +44,25 @@ export function describeSlackErrorCode(code: string): string {
   const remedy = remedies[code];
   return remedy ? `Slack said \`${code}\`. ${remedy}` : `Slack said \`${code}\`.`;
 }
+
+/** Slack's own answers that mean "not now" rather than "no". */
+const slackServerErrors = new Set(['fatal_error', 'internal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+
+/**
+ * When a failed call means Slack is down, unreachable or rate limiting (not that it
+ * refused the request): how long to wait before asking again. Undefined otherwise.
+ */
+export function slackUnavailableFor(error: unknown): number | undefined {
+  const coded = error as { code?: string; data?: { error?: string }; retryAfter?: number };
+  switch (coded?.code) {
+    case ErrorCode.RateLimitedError:
+      return coded.retryAfter ?? 30;
+    case ErrorCode.HTTPError:
+    case ErrorCode.RequestError:
+      return 10;
+    case ErrorCode.PlatformError:
+      return slackServerErrors.has(coded.data?.error ?? '') ? 10 : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,12 +1,15 @@
+import { withoutNul } from '../fields';
+
 /**
  * Text crossing the Slack boundary. Slash-command text arrives with `&`, `<` and `>`
  * escaped and with mentions as `<@U…|name>` tokens; what we store is the person's
  * text unescaped, and what we post is escaped again so nobody can smuggle in a
- * `<!channel>` through a title or an API call.
+ * `<!channel>` through a title or an API call. A NUL, which PostgreSQL cannot store
+ * and nobody can type, is dropped.
  */
 
 export function fromCommandText(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return withoutNul(text).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 const allowedTokens = /&lt;((?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|https?:\/\/[^\s|&]+)(?:\|[^&]*?)?)&gt;/g;

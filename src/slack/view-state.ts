@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableInstant, withoutNul } from '../fields';
 
 /** The fields of a submitted modal that Tandem reads, validated before use. */
 const elementState = z.object({
@@ -21,12 +22,12 @@ const viewSchema = z.object({
 
 export interface ViewState {
   id: string;
-  /** Trimmed text of a text input; undefined when empty. */
+  /** Trimmed text of a text input, without NUL characters (see `withoutNul`); undefined when empty. */
   text(blockId: string): string | undefined;
   selected(blockId: string): string | undefined;
   user(blockId: string): string | undefined;
   checked(blockId: string): string[];
-  /** A datetimepicker's choice. */
+  /** A datetimepicker's choice; undefined when empty or outside the range Tandem stores. */
   instant(blockId: string): Date | undefined;
   metadata<T extends z.ZodType>(schema: T): z.infer<T> | undefined;
 }
@@ -36,13 +37,13 @@ export function readViewState(view: unknown): ViewState {
   const element = (blockId: string) => parsed.state.values[blockId]?.value;
   return {
     id: parsed.id,
-    text: (blockId) => element(blockId)?.value?.trim() || undefined,
+    text: (blockId) => withoutNul(element(blockId)?.value ?? '').trim() || undefined,
     selected: (blockId) => element(blockId)?.selected_option?.value ?? undefined,
     user: (blockId) => element(blockId)?.selected_user ?? undefined,
     checked: (blockId) => element(blockId)?.selected_options?.map((option) => option.value) ?? [],
     instant: (blockId) => {
       const seconds = element(blockId)?.selected_date_time;
-      return typeof seconds === 'number' ? new Date(seconds * 1000) : undefined;
+      return typeof seconds === 'number' ? storableInstant(new Date(seconds * 1000)) : undefined;
     },
     metadata(schema) {
       try {

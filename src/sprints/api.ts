@@ -3,18 +3,17 @@ import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { SprintFeatureRow, SprintRow } from '../db/schema';
 import { invalid, notFound } from '../errors';
+import { calendarDate, inOrder, optionalTextField, textField } from '../fields';
 import {
   featureKeyPattern,
   featureStatuses,
   maxFeatureKeyLength,
   maxFeatureTitleLength,
   maxSprintNameLength,
-  parseIsoDate,
 } from './model';
 import { type SprintDeps, upsertSprint } from './service';
 import { findSprintByKey, listFeatures } from './store';
 
-const isoDate = z.string().refine((value) => parseIsoDate(value) !== undefined, 'must be a date written YYYY-MM-DD');
 const key = (max: number) =>
   z
     .string()
@@ -25,21 +24,21 @@ const key = (max: number) =>
 
 const featureBody = z.strictObject({
   key: key(maxFeatureKeyLength),
-  title: z.string().trim().min(1, 'is required').max(maxFeatureTitleLength, `must be at most ${maxFeatureTitleLength} characters`),
+  title: textField(maxFeatureTitleLength),
   status: z.enum(featureStatuses, { error: `must be one of ${featureStatuses.join(', ')}` }),
   customer_visible: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 const sprintBody = z
   .strictObject({
-    name: z.string().trim().min(1, 'is required').max(maxSprintNameLength, `must be at most ${maxSprintNameLength} characters`),
-    service: z.string().min(1).optional(),
-    starts_on: isoDate,
-    ends_on: isoDate,
+    name: textField(maxSprintNameLength),
+    service: optionalTextField(100),
+    starts_on: calendarDate,
+    ends_on: calendarDate,
     features: z.array(featureBody).max(1000, 'must list at most 1000 features'),
   })
   .superRefine((body, ctx) => {
-    if (body.ends_on < body.starts_on) ctx.addIssue({ code: 'custom', path: ['ends_on'], message: 'must not be before starts_on' });
+    if (!inOrder(body.starts_on, body.ends_on)) ctx.addIssue({ code: 'custom', path: ['ends_on'], message: 'must not be before starts_on' });
     const seen = new Map<string, number>();
     body.features.forEach((feature, index) => {
       const first = seen.get(feature.key.toUpperCase());

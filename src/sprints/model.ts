@@ -1,4 +1,5 @@
 import { slugify } from '../incidents/model';
+import { parseCalendarDate } from '../fields';
 import { isTimeZone } from '../time';
 
 /** Pure rules of sprints: statuses, keys, dates, progress and the `/sprint` grammar. */
@@ -30,15 +31,8 @@ export function parseRequestNumber(reference: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** A real calendar date written YYYY-MM-DD, or undefined. */
-export function parseIsoDate(text: string): string | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
-  if (!match) return undefined;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  const real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-  return real ? match[0] : undefined;
-}
+/** A real calendar date written YYYY-MM-DD, in the range Tandem stores, or undefined. */
+export const parseIsoDate = (text: string): string | undefined => parseCalendarDate(text);
 
 export interface FeatureSummary {
   key: string;

@@ -119,7 +119,7 @@ describe('REST API: sprints', () => {
     const twice = await put('PAY-2026-48', { ...sprint42, features: [sprint42.features[0], { ...sprint42.features[0], key: 'pay-101' }] });
     expect(twice.body.error.details).toEqual([{ field: 'features.1.key', message: 'repeats features.0.key' }]);
     const badDate = await put('PAY-2026-48', { ...sprint42, starts_on: '2026-02-30' });
-    expect(badDate.body.error.details).toEqual([{ field: 'starts_on', message: 'must be a date written YYYY-MM-DD' }]);
+    expect(badDate.body.error.details).toEqual([{ field: 'starts_on', message: 'must be a real calendar date written YYYY-MM-DD, such as 2026-11-23' }]);
   });
 
   it('needs the service of a new sprint, keeps a sprint in its service, and checks scopes', async () => {

@@ -186,6 +186,36 @@ describe('change approvals in Slack', () => {
     expect(hasButtons(approvalMessage())).toBe(false);
   });
 
+  it('reads `/change list <service>` as a filter, never as a change to a service named "list"', async () => {
+    await request('payments Drop legacy webhook');
+    await request('search Reindex catalog');
+    await request('list payments', eve);
+    expect(lastReply(eve)).toContain('*Open changes of payments*');
+    expect(lastReply(eve)).toContain('Drop legacy webhook');
+    expect(lastReply(eve)).not.toContain('Reindex catalog');
+    await request('list foo', eve);
+    expect(lastReply(eve)).toBe('There is no service "foo" to list. Known services: payments, search; `/change list` shows every open change.');
+    await request('list payments webhook', eve);
+    expect(lastReply(eve)).toBe('`/change list` takes at most a service: `/change list` for every open change, `/change list payments` for one service’s.');
+    expect(await db().select().from(changes)).toHaveLength(2);
+  });
+
+  it('drops NUL characters from Slack text instead of failing in the database', async () => {
+    await request('payments Drop\u0000 legacy webhook');
+    expect(lastReply(dev)).toMatch(/^Requested \*CHG-1\* Drop legacy webhook/);
+    await request('');
+    const [view] = t.slack.openViews(dev);
+    await t.simulator.submit(dev, view!.id, {
+      service: 'payments',
+      title: 'Rotate\u0000 keys',
+      type: 'normal',
+      environment: 'production',
+      description: 'Quarterly\u0000 rotation',
+    });
+    await t.idle();
+    expect(await change(2)).toMatchObject({ title: 'Rotate keys', description: 'Quarterly rotation' });
+  });
+
   it('refuses unknown services and services that cannot reach their quorum', async () => {
     await request('billing Switch provider');
     expect(lastReply(dev)).toBe('service there is no service "billing"; known services: payments, search');

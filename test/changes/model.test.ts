@@ -20,6 +20,8 @@ describe('/change grammar', () => {
     expect(parseChangeCommand('')).toEqual({ kind: 'open_modal' });
     expect(parseChangeCommand('payments')).toEqual({ kind: 'open_modal', service: 'payments' });
     expect(parseChangeCommand('list')).toEqual({ kind: 'list' });
+    expect(parseChangeCommand('list Payments')).toEqual({ kind: 'list', service: 'payments' });
+    expect(parseChangeCommand('list payments now')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('`/change list` takes at most a service') });
     expect(parseChangeCommand('cancel CHG-42')).toEqual({ kind: 'cancel', number: 42 });
     expect(parseChangeCommand('cancel')).toMatchObject({ kind: 'invalid' });
     expect(parseChangeCommand('payments Fix type=urgent')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('`type=urgent` is not a change type') });
