@@ -1,4 +1,4 @@
-import { type AllMiddlewareArgs, type AnyMiddlewareArgs, App, type AppOptions, type ReceiverEvent, type RespondFn } from '@slack/bolt';
+import { type AllMiddlewareArgs, type AnyMiddlewareArgs, App, type AppOptions, type ReceiverEvent } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { RequestListener } from 'node:http';
 import type { BackgroundWork } from '../background';
@@ -67,7 +67,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     requestListener = receiver.requestListener;
   }
 
-  app.use(answerFailures(logger, identity.userId));
+  app.use(answerFailures(logger));
   app.use(dropRepeatedDeliveries(options.db, options.clock, logger));
   // Listener failures are answered by answerFailures; what reaches Bolt's handler failed before any middleware ran.
   app.error(async (error) => {
@@ -153,8 +153,7 @@ function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
       first = await claimDelivery(db, clock, key);
     } catch (error) {
       logger.error({ err: error, delivery: key }, 'could not record slack delivery');
-      const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
-      await answerWith({ body: args.body, client: args.client, respond }, args.context, unavailable, logger);
+      await answerWith(args, unavailable, logger);
       return;
     }
     if (!first) {

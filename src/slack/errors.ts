@@ -1,10 +1,10 @@
-import type { AnyMiddlewareArgs, Middleware, RespondFn } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware, RespondFn } from '@slack/bolt';
 import { ErrorCode } from '@slack/web-api';
 import { isTandemError, TandemError } from '../errors';
 import type { Logger } from '../log';
 import { acknowledgementOf } from './ack';
 import { modal, section } from './blocks';
-import { type Recipient, tellAfterAck } from './replies';
+import { tellAfterAck } from './replies';
 
 /** Slack's own error string ("name_taken", "missing_scope"), or a short code for transport failures. */
 export function slackErrorCode(error: unknown): string {
@@ -65,39 +65,37 @@ export function isSlackApiError(error: unknown): boolean {
  * errors are written for people and shown as they are; anything else is logged and
  * described as "Tandem could not …".
  */
-export function answerFailures(logger: Logger, botUserId: string): Middleware<AnyMiddlewareArgs> {
+export function answerFailures(logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     try {
       await args.next();
     } catch (error) {
-      await answerWith({ ...recipientOf(args), botUserId }, args.context, messageForFailure(error, args.body, logger), logger, error);
+      await answerWith(args, messageForFailure(error, args.body, logger), logger, error);
     }
   };
-}
-
-function recipientOf(args: AnyMiddlewareArgs & { client: Recipient['client'] }): Recipient {
-  const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
-  return { body: args.body, client: args.client, respond };
 }
 
 /**
  * Tells the person behind a request `text`, in the ack while Slack still waits for
  * it, otherwise after it. `error` places a form's message on the field it concerns.
  */
-export async function answerWith(recipient: Recipient, context: Record<string, unknown>, text: string, logger: Logger, error?: unknown): Promise<void> {
-  const acknowledgement = acknowledgementOf(context);
+export async function answerWith(args: AnyMiddlewareArgs & AllMiddlewareArgs, text: string, logger: Logger, error?: unknown): Promise<void> {
+  const acknowledgement = acknowledgementOf(args.context);
   if (acknowledgement && !acknowledgement.done) {
-    const body = recipient.body as { type?: unknown; command?: unknown; view?: unknown };
+    const body = args.body as { type?: unknown; command?: unknown; view?: unknown };
     try {
       if (typeof body.command === 'string') return await acknowledgement.ack({ response_type: 'ephemeral', text });
       if (body.type === 'view_submission') return await acknowledgement.ack(formAnswer(body.view, text, error));
-      await acknowledgement.ack(body.type === 'block_suggestion' ? { options: [] } : undefined);
+      // A menu asks again at every keystroke: it shows no choices, and nobody gets a message per letter typed.
+      if (body.type === 'block_suggestion') return await acknowledgement.ack({ options: [] });
+      await acknowledgement.ack();
     } catch (ackError) {
       logger.warn({ err: ackError }, 'could not acknowledge a failed slack request');
       return;
     }
   }
-  await tellAfterAck(recipient, text, logger);
+  const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
+  await tellAfterAck({ body: args.body, client: args.client, respond, botUserId: args.context.botUserId }, text, logger);
 }
 
 /** What the person is told about `error`; an unexpected one is logged here, once. */
