@@ -115,7 +115,7 @@ function attemptOf(body: unknown): string {
     case 'block_actions':
       return 'act on that click';
     case 'view_submission':
-      return 'save this form';
+      return 'finish what this form asked';
     case 'view_closed':
       return 'close that form';
     case 'shortcut':

@@ -1,6 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, incidents } from '../../src/db/schema';
+import { signSlackRequest } from '../../src/sandbox/slack/simulator';
 import { type Harness, startHarness } from '../support/harness';
+import { runTandem, serveFakeSlack, waitForOutput } from '../support/process';
 import { form, postSigned, slackDeadlineMs, submissionOf } from './signed';
 
 const catalog = `
@@ -147,4 +152,43 @@ describe('signed but malformed Slack requests', () => {
     await t.idle();
     expect(await t.database.handle.db.select().from(incidents)).toHaveLength(1);
   });
+});
+
+describe('a Tandem process sent the bodies that used to end it', () => {
+  it('answers JSON null and payload=null with 400 and keeps running', async () => {
+    const fake = await serveFakeSlack();
+    const secret = 'process-malformed-secret';
+    const running = runTandem('src/main.ts', [], {
+      SLACK_BOT_TOKEN: fake.slack.botToken,
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: fake.slack.apiUrl,
+      TANDEM_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'tandem-data-')),
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const [, port] = await waitForOutput(running, /"port":(\d+).*"msg":"tandem is serving"/, 45_000);
+      const base = `http://127.0.0.1:${port}`;
+      for (const [body, contentType] of [
+        ['null', json],
+        [form('null'), 'application/x-www-form-urlencoded'],
+      ] as const) {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const response = await fetch(`${base}/slack/events`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signSlackRequest(secret, timestamp, body) },
+          body,
+          signal: AbortSignal.timeout(slackDeadlineMs),
+        });
+        expect(response.status).toBe(400);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(running.child.exitCode).toBeNull();
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.finished;
+      await fake.close();
+    }
+  }, 60_000);
 });
