@@ -102,9 +102,21 @@ export async function answerWith(args: AnyMiddlewareArgs & AllMiddlewareArgs, te
 export function messageForFailure(error: unknown, body: unknown, logger: Logger): string {
   if (isTandemError(error)) return error.message;
   const attempt = attemptOf(body);
-  logger.error({ err: error, request: attempt }, 'slack listener failed');
+  logger.error({ err: error, request: requestOf(body) }, 'slack listener failed');
   if (isSlackApiError(error)) return `Tandem could not ${attempt}. ${describeSlackError(error)} (logged)`;
   return `Tandem could not ${attempt} because of a problem on its side (logged). Please try again; if it keeps happening, tell whoever runs Tandem.`;
+}
+
+/** Enough of a request to find its listener in the logs, and nothing a person typed. */
+function requestOf(body: unknown) {
+  const request = (body ?? {}) as Record<string, unknown> & { view?: { callback_id?: unknown }; actions?: Array<{ action_id?: unknown }>; event?: { type?: unknown } };
+  return {
+    type: request.type ?? (request.command ? 'command' : undefined),
+    command: request.command,
+    callbackId: request.callback_id ?? request.view?.callback_id,
+    actionId: Array.isArray(request.actions) ? request.actions[0]?.action_id : request.action_id,
+    event: request.event?.type,
+  };
 }
 
 /** What the person was doing, in their words. */
