@@ -134,5 +134,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+    // A client that hangs up mid-body leaves nothing to answer.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the request was aborted before its body arrived'));
+    });
   });
 }
