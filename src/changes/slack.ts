@@ -1,10 +1,10 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { approversOf, findService, serviceNames, serviceOfChannel } from '../catalog';
-import { isTandemError } from '../errors';
-import { ephemeral, messageForError, replyTo } from '../slack/replies';
+import { onFormFields } from '../slack/errors';
+import { ephemeral, replyTo } from '../slack/replies';
 import { parseKeyNumber } from '../references';
-import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';
+import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { readViewState } from '../slack/view-state';
 import {
@@ -84,22 +84,18 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
         });
         return;
       }
-      try {
-        const { change } = await requestChange(deps, {
-          service: parsed.service,
-          title: parsed.title,
-          type: parsed.type,
-          risk: parsed.risk,
-          environment: parsed.environment,
-          ref: parsed.ref,
-          requestedBy: command.user_id,
-          requestKey: `slack:command:${command.trigger_id}`,
-          notifyRequester: false,
-        });
-        await respond(ephemeral(requestOutcome(deps, change)));
-      } catch (error) {
-        await respond(ephemeral(messageForError(error, deps.logger)));
-      }
+      const { change } = await requestChange(deps, {
+        service: parsed.service,
+        title: parsed.title,
+        type: parsed.type,
+        risk: parsed.risk,
+        environment: parsed.environment,
+        ref: parsed.ref,
+        requestedBy: command.user_id,
+        requestKey: `slack:command:${command.trigger_id}`,
+        notifyRequester: false,
+      });
+      await respond(ephemeral(requestOutcome(deps, change)));
     }
   }
 }
@@ -130,46 +126,32 @@ async function withChange(
     await respond(ephemeral('Name the change, for example `CHG-42`.'));
     return;
   }
-  try {
-    const change = await store.findChangeByNumber(deps.db, number);
-    if (!change) {
-      await respond(ephemeral(`There is no ${changeKey(number)}.`));
-      return;
-    }
-    await run(change);
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
+  const change = await store.findChangeByNumber(deps.db, number);
+  if (!change) {
+    await respond(ephemeral(`There is no ${changeKey(number)}.`));
+    return;
   }
+  await run(change);
 }
 
-const votePayload = z.object({
-  trigger_id: z.string(),
-  user: z.object({ id: z.string() }),
-  actions: z.array(z.object({ value: z.uuid() })).min(1),
-});
+/** Approve and Reject carry the change's id. */
+const changeButton = z.uuid();
 
 async function onApprove(deps: ChangeDeps, args: ActionArgs) {
   await args.ack();
-  const reply = replyTo(args);
-  const payload = votePayload.safeParse(args.body);
-  if (!payload.success) return void (await reply('That button is out of date.'));
-  try {
-    const outcome = await recordVote(deps, { changeId: payload.data.actions[0]!.value, voter: payload.data.user.id, choice: 'approve' });
-    await reply(outcome.decided ? `You approved ${changeKey(outcome.change.number)}: it is now approved.` : voteCountedReply(outcome.change, outcome.progress));
-  } catch (error) {
-    await reply(messageForError(error, deps.logger));
-  }
+  const click = readClick(args.body, changeButton);
+  const outcome = await recordVote(deps, { changeId: click.value, voter: click.user, choice: 'approve' });
+  await replyTo(args)(outcome.decided ? `You approved ${changeKey(outcome.change.number)}: it is now approved.` : voteCountedReply(outcome.change, outcome.progress));
 }
 
 /** Checks the clicker may reject before asking for a reason, so nobody writes one in vain. */
 async function onReject(deps: ChangeDeps, args: ActionArgs) {
   await args.ack();
   const reply = replyTo(args);
-  const payload = votePayload.safeParse(args.body);
-  if (!payload.success) return void (await reply('That button is out of date.'));
-  const change = await store.findChangeById(deps.db, payload.data.actions[0]!.value);
+  const click = readClick(args.body, changeButton);
+  const change = await store.findChangeById(deps.db, click.value);
   if (!change) return void (await reply('That change no longer exists.'));
-  const voter = payload.data.user.id;
+  const voter = click.user;
   const service = findService(deps.catalog, change.service);
   const refusal =
     change.status !== 'pending'
@@ -180,7 +162,7 @@ async function onReject(deps: ChangeDeps, args: ActionArgs) {
           ? `You requested ${changeKey(change.number)}; to withdraw it, run \`/change cancel ${changeKey(change.number)}\`.`
           : undefined;
   if (refusal) return void (await reply(refusal));
-  await args.client.views.open({ trigger_id: payload.data.trigger_id, view: rejectModal(change) });
+  await args.client.views.open({ trigger_id: click.triggerId, view: rejectModal(change) });
 }
 
 async function onRejectSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {
@@ -191,23 +173,12 @@ async function onRejectSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs
     await ack({ response_action: 'errors', errors: { [changeFieldIds.reason]: metadata ? 'Say why you reject it.' : 'This form is out of date.' } });
     return;
   }
-  try {
-    await recordVote(deps, { changeId: metadata.changeId, voter: body.user.id, choice: 'reject', reason });
-    await ack();
-  } catch (error) {
-    await ack({ response_action: 'errors', errors: { [changeFieldIds.reason]: messageForError(error, deps.logger) } });
-  }
+  await recordVote(deps, { changeId: metadata.changeId, voter: body.user.id, choice: 'reject', reason });
+  await ack();
 }
 
-/** Which modal field a request error belongs on. */
-const fieldOfError: Record<string, string> = {
-  service: changeFieldIds.service,
-  title: changeFieldIds.title,
-  environment: changeFieldIds.environment,
-  justification: changeFieldIds.description,
-  planned_start: changeFieldIds.plannedStart,
-  planned_end: changeFieldIds.plannedEnd,
-};
+/** The request modal has no justification field: an emergency's justification is its description. */
+const requestFormFields = { justification: changeFieldIds.description };
 
 async function onRequestSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {
   const state = readViewState(view);
@@ -237,19 +208,7 @@ async function onRequestSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArg
     requestKey: `slack:view:${state.id}`,
     notifyRequester: false,
   };
-  let change;
-  try {
-    ({ change } = await requestChange(deps, request));
-  } catch (error) {
-    if (!isTandemError(error) || !Array.isArray(error.details)) throw error;
-    const errors: Record<string, string> = {};
-    for (const detail of error.details as Array<{ field: string; message: string }>) {
-      const field = fieldOfError[detail.field] ?? changeFieldIds.title;
-      errors[field] = `${detail.field.replace('_', ' ')} ${detail.message}`.replace(/^\w/, (letter) => letter.toUpperCase());
-    }
-    await ack({ response_action: 'errors', errors });
-    return;
-  }
+  const { change } = await requestChange(deps, request).catch(onFormFields(requestFormFields));
   await ack();
   await deps.slack.chat.postMessage({ channel: body.user.id, text: requestOutcome(deps, change) });
 }

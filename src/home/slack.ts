@@ -11,7 +11,6 @@ import type { Logger } from '../log';
 import { kpiMessage } from '../metrics/blocks';
 import { deliveryKpis, type MetricsDeps } from '../metrics/service';
 import type { CommandArgs } from '../slack/listener-args';
-import { ephemeral, messageForError } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { homeView } from './blocks';
 import { gatherHome, kpiWindowDays, recentHomeViewers, rememberHomeViewer } from './service';
@@ -53,13 +52,9 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
     return ack({ response_type: 'ephemeral', text: `There is no service "${service}". ${known.length ? `Known services: ${known.join(', ')}.` : 'The catalog lists no services.'}` });
   }
   await ack();
-  try {
-    const now = deps.clock.now();
-    const kpis = await deliveryKpis(deps, { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now }, service);
-    await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
-  }
+  const now = deps.clock.now();
+  const kpis = await deliveryKpis(deps, { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now }, service);
+  await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
 }
 
 export function helpText(): string {

@@ -26,7 +26,15 @@ export function createHttpServer(routes: HttpRoutes): Server {
         res.setHeader('allow', 'POST');
         return sendJson(res, 405, { error: { code: 'method_not_allowed', message: 'Slack posts to this URL.' } });
       }
-      return routes.slack(req, res);
+      // Whatever a Slack request holds is answered by the receiver; this only keeps a bug there from ending the process.
+      const slack = routes.slack;
+      Promise.resolve()
+        .then(() => slack(req, res))
+        .catch((error) => {
+          routes.logger.error({ err: error }, 'slack receiver crashed');
+          if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: 'Tandem could not complete the request.' } });
+        });
+      return;
     }
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && (method === 'GET' || method === 'HEAD')) {

@@ -2,10 +2,9 @@ import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { serviceOfChannel } from '../catalog';
 import { findChangeByNumber, listRecentChanges } from '../changes/store';
-import { isTandemError } from '../errors';
 import type { ModalView } from '../slack/blocks';
-import type { ActionArgs, CommandArgs, ViewArgs } from '../slack/listener-args';
-import { ephemeral, messageForError } from '../slack/replies';
+import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../slack/listener-args';
+import { ephemeral } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
 import {
@@ -59,42 +58,42 @@ export function register(app: App, deps: IncidentDeps): void {
 
   app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
   app.view(incidentViewIds.status, (args) =>
-    submitChange(deps, args, fieldIds.status, (state, incidentId, user) => {
+    submitChange(args, fieldIds.status, (state, incidentId, user) => {
       const status = parseStatus(state.selected(fieldIds.status) ?? '');
       if (!status || status === 'resolved') return 'Choose a status.';
       return changeStatus(deps, incidentId, user, status, state.text(fieldIds.note));
     }),
   );
   app.view(incidentViewIds.severity, (args) =>
-    submitChange(deps, args, fieldIds.severity, (state, incidentId, user) => {
+    submitChange(args, fieldIds.severity, (state, incidentId, user) => {
       const severity = parseSeverity(state.selected(fieldIds.severity) ?? '');
       if (!severity) return 'Choose a severity.';
       return changeSeverity(deps, incidentId, user, severity);
     }),
   );
   app.view(incidentViewIds.commander, (args) =>
-    submitChange(deps, args, fieldIds.commander, (state, incidentId, user) => {
+    submitChange(args, fieldIds.commander, (state, incidentId, user) => {
       const commander = state.user(fieldIds.commander);
       if (!commander) return 'Choose the incident commander.';
       return assignCommander(deps, incidentId, user, commander);
     }),
   );
   app.view(incidentViewIds.update, (args) =>
-    submitChange(deps, args, fieldIds.text, (state, incidentId, user) => {
+    submitChange(args, fieldIds.text, (state, incidentId, user) => {
       const text = state.text(fieldIds.text);
       if (!text) return 'Write the update.';
       return postUpdate(deps, incidentId, user, text);
     }),
   );
   app.view(incidentViewIds.resolve, (args) =>
-    submitChange(deps, args, fieldIds.summary, (state, incidentId, user) => {
+    submitChange(args, fieldIds.summary, (state, incidentId, user) => {
       const summary = state.text(fieldIds.summary);
       if (!summary) return 'Say what restored service.';
       return resolveIncident(deps, incidentId, user, summary);
     }),
   );
   app.view(incidentViewIds.linkCause, (args) =>
-    submitChange(deps, args, fieldIds.change, async (state, incidentId, user) => {
+    submitChange(args, fieldIds.change, async (state, incidentId, user) => {
       const number = Number(state.selected(fieldIds.change));
       const change = Number.isInteger(number) ? await findChangeByNumber(deps.db, number) : undefined;
       if (!change) return 'Choose the change that caused it.';
@@ -103,7 +102,7 @@ export function register(app: App, deps: IncidentDeps): void {
     }),
   );
   app.view(incidentViewIds.followUp, (args) =>
-    submitChange(deps, args, fieldIds.title, async (state, incidentId, user) => {
+    submitChange(args, fieldIds.title, async (state, incidentId, user) => {
       const title = state.text(fieldIds.title);
       if (!title) return 'Give the follow-up a title.';
       const { problem, incident } = await createFollowUp(deps, {
@@ -135,20 +134,16 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
       return;
     case 'declare': {
       await ack();
-      try {
-        const { incident, notes } = await declareIncident(deps, {
-          title: parsed.title,
-          severity: parsed.severity,
-          service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
-          private: parsed.private,
-          actor: command.user_id,
-          requestKey: `slack:command:${command.trigger_id}`,
-        });
-        const swarm = await openSwarm(deps, incident.id, parsed.invite);
-        await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report, notes) });
-      } catch (error) {
-        await respond(ephemeral(messageForError(error, deps.logger)));
-      }
+      const { incident, notes } = await declareIncident(deps, {
+        title: parsed.title,
+        severity: parsed.severity,
+        service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
+        private: parsed.private,
+        actor: command.user_id,
+        requestKey: `slack:command:${command.trigger_id}`,
+      });
+      const swarm = await openSwarm(deps, incident.id, parsed.invite);
+      await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report, notes) });
       return;
     }
     default:
@@ -164,41 +159,37 @@ async function runInIncidentChannel(
   respond: RespondFn,
   parsed: Exclude<IncidentCommand, { kind: 'help' | 'invalid' | 'open_modal' | 'declare' }>,
 ) {
-  try {
-    const incident = await store.findIncidentByChannel(deps.db, command.channel_id);
-    if (!incident) {
-      await respond(ephemeral(await notAnIncidentChannel(deps, parsed.kind)));
-      return;
-    }
-    const user = command.user_id;
-    switch (parsed.kind) {
-      case 'severity':
-        await changeSeverity(deps, incident.id, user, parsed.severity);
-        break;
-      case 'status':
-        await changeStatus(deps, incident.id, user, parsed.status);
-        break;
-      case 'commander':
-        await assignCommander(deps, incident.id, user, parsed.user === 'me' ? user : parsed.user);
-        break;
-      case 'update':
-        await postUpdate(deps, incident.id, user, parsed.text);
-        break;
-      case 'resolve':
-        await resolveIncident(deps, incident.id, user, parsed.summary);
-        break;
-      case 'link': {
-        const change = await findChangeByNumber(deps.db, parsed.change);
-        if (!change) {
-          await respond(ephemeral(`There is no CHG-${parsed.change}. \`/change list\` shows open changes.`));
-          return;
-        }
-        await linkCause(deps, incident.id, change.id, user);
-        break;
+  const incident = await store.findIncidentByChannel(deps.db, command.channel_id);
+  if (!incident) {
+    await respond(ephemeral(await notAnIncidentChannel(deps, parsed.kind)));
+    return;
+  }
+  const user = command.user_id;
+  switch (parsed.kind) {
+    case 'severity':
+      await changeSeverity(deps, incident.id, user, parsed.severity);
+      break;
+    case 'status':
+      await changeStatus(deps, incident.id, user, parsed.status);
+      break;
+    case 'commander':
+      await assignCommander(deps, incident.id, user, parsed.user === 'me' ? user : parsed.user);
+      break;
+    case 'update':
+      await postUpdate(deps, incident.id, user, parsed.text);
+      break;
+    case 'resolve':
+      await resolveIncident(deps, incident.id, user, parsed.summary);
+      break;
+    case 'link': {
+      const change = await findChangeByNumber(deps.db, parsed.change);
+      if (!change) {
+        await respond(ephemeral(`There is no CHG-${parsed.change}. \`/change list\` shows open changes.`));
+        return;
       }
+      await linkCause(deps, incident.id, change.id, user);
+      break;
     }
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
   }
 }
 
@@ -215,11 +206,8 @@ async function notAnIncidentChannel(deps: IncidentDeps, kind: string): Promise<s
   }`;
 }
 
-const actionPayload = z.object({
-  trigger_id: z.string(),
-  user: z.object({ id: z.string() }),
-  actions: z.array(z.object({ value: z.uuid() })).min(1),
-});
+/** Every incident button carries the incident's id. */
+const incidentButton = z.uuid();
 
 async function openIncidentModal(
   deps: IncidentDeps,
@@ -228,12 +216,8 @@ async function openIncidentModal(
   needsOpenIncident: boolean,
 ) {
   await ack();
-  const payload = actionPayload.safeParse(body);
-  if (!payload.success) {
-    await respond(ephemeral('That button is out of date. Scroll to the pinned summary and try again.'));
-    return;
-  }
-  const incident = await store.findIncidentById(deps.db, payload.data.actions[0]!.value);
+  const click = readClick(body, incidentButton);
+  const incident = await store.findIncidentById(deps.db, click.value);
   if (!incident) {
     await respond(ephemeral('That incident no longer exists.'));
     return;
@@ -242,33 +226,26 @@ async function openIncidentModal(
     await respond(ephemeral(`${incidentKey(incident.number)} is already resolved, so there is nothing to change.`));
     return;
   }
-  await client.views.open({ trigger_id: payload.data.trigger_id, view: view(incident) });
+  await client.views.open({ trigger_id: click.triggerId, view: view(incident) });
 }
 
 async function onLinkCause(deps: IncidentDeps, { ack, body, respond, client }: ActionArgs) {
   await ack();
-  const payload = actionPayload.safeParse(body);
-  if (!payload.success) return;
-  const incident = await store.findIncidentById(deps.db, payload.data.actions[0]!.value);
+  const click = readClick(body, incidentButton);
+  const incident = await store.findIncidentById(deps.db, click.value);
   if (!incident) return void (await respond(ephemeral('That incident no longer exists.')));
   const candidates = await listRecentChanges(deps.db, incident.service, 25);
   if (candidates.length === 0) {
     const scope = incident.service ? `of ${incident.service} ` : '';
     return void (await respond(ephemeral(`There are no approved or deployed changes ${scope}to link. Use \`/incident link CHG-n\` for another one.`)));
   }
-  await client.views.open({ trigger_id: payload.data.trigger_id, view: linkCauseModal(incident, candidates) });
+  await client.views.open({ trigger_id: click.triggerId, view: linkCauseModal(incident, candidates) });
 }
 
 async function onRetrySetup(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
   await ack();
-  const payload = actionPayload.safeParse(body);
-  if (!payload.success) return;
-  try {
-    const swarm = await openSwarm(deps, payload.data.actions[0]!.value);
-    await respond({ response_type: 'ephemeral', replace_original: true, ...declaredReply(swarm.incident, swarm.report) });
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
-  }
+  const swarm = await openSwarm(deps, readClick(body, incidentButton).value);
+  await respond({ response_type: 'ephemeral', replace_original: true, ...declaredReply(swarm.incident, swarm.report) });
 }
 
 async function onDeclareSubmitted(deps: IncidentDeps, { ack, view, body }: ViewArgs) {
@@ -279,23 +256,15 @@ async function onDeclareSubmitted(deps: IncidentDeps, { ack, view, body }: ViewA
     return;
   }
   const user = body.user.id;
-  let declared: Awaited<ReturnType<typeof declareIncident>>;
-  try {
-    declared = await declareIncident(deps, {
-      title,
-      severity: state.selected(fieldIds.severity),
-      service: state.selected(fieldIds.service),
-      description: state.text(fieldIds.description),
-      private: state.checked(fieldIds.private).includes('private'),
-      actor: user,
-      requestKey: `slack:view:${state.id}`,
-    });
-  } catch (error) {
-    if (!isTandemError(error)) throw error;
-    const field = error.code === 'unknown_service' ? fieldIds.service : fieldIds.title;
-    await ack({ response_action: 'errors', errors: { [field]: error.message } });
-    return;
-  }
+  const declared = await declareIncident(deps, {
+    title,
+    severity: state.selected(fieldIds.severity),
+    service: state.selected(fieldIds.service),
+    description: state.text(fieldIds.description),
+    private: state.checked(fieldIds.private).includes('private'),
+    actor: user,
+    requestKey: `slack:view:${state.id}`,
+  });
   await ack();
   const swarm = await openSwarm(deps, declared.incident.id);
   // The modal is gone, so the outcome goes to the declarer's DM with Tandem.
@@ -306,11 +275,10 @@ const incidentMetadata = z.object({ incidentId: z.uuid() });
 
 /**
  * Runs a modal's change before acknowledging it, so a refusal ("already resolved")
- * shows on the field it concerns. `apply` returns a message for the field when the
- * input is incomplete.
+ * shows on the form (the shared error path puts it on the first field). `apply`
+ * returns a message for the field when the input is incomplete.
  */
 async function submitChange(
-  deps: IncidentDeps,
   { ack, view, body }: ViewArgs,
   fieldId: string,
   apply: (state: ViewState, incidentId: string, user: string) => Promise<unknown> | string | undefined,
@@ -321,14 +289,10 @@ async function submitChange(
     await ack({ response_action: 'errors', errors: { [fieldId]: 'This form is out of date; close it and use the button again.' } });
     return;
   }
-  try {
-    const outcome = await apply(state, metadata.incidentId, body.user.id);
-    if (typeof outcome === 'string') {
-      await ack({ response_action: 'errors', errors: { [fieldId]: outcome } });
-      return;
-    }
-    await ack();
-  } catch (error) {
-    await ack({ response_action: 'errors', errors: { [fieldId]: messageForError(error, deps.logger) } });
+  const outcome = await apply(state, metadata.incidentId, body.user.id);
+  if (typeof outcome === 'string') {
+    await ack({ response_action: 'errors', errors: { [fieldId]: outcome } });
+    return;
   }
+  await ack();
 }

@@ -1,4 +1,4 @@
-import { type AnyMiddlewareArgs, App, HTTPReceiver, type RespondFn } from '@slack/bolt';
+import { type AllMiddlewareArgs, type AnyMiddlewareArgs, App, type AppOptions, type ReceiverEvent } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { RequestListener } from 'node:http';
 import type { BackgroundWork } from '../background';
@@ -6,8 +6,10 @@ import type { SlackConfig } from '../config';
 import type { Database } from '../db/client';
 import { boltLogger, type Logger } from '../log';
 import type { Clock } from '../time';
+import { Acknowledgement, acknowledgementKey } from './ack';
 import { claimDelivery, deliveryKey } from './deliveries';
-import { modal, section } from './blocks';
+import { answerFailures, answerWith } from './errors';
+import { SlackRequestReceiver } from './receiver';
 
 export interface SlackApp {
   app: App;
@@ -58,22 +60,18 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   let requestListener: RequestListener | undefined;
   let app: App;
   if (config.appToken) {
-    app = new App({ ...shared, appToken: config.appToken, socketMode: true });
+    app = new AcknowledgingApp({ ...shared, appToken: config.appToken, socketMode: true }, options.background, logger);
   } else {
-    const receiver = new HTTPReceiver({
-      signingSecret: config.signingSecret ?? '',
-      endpoints: '/slack/events',
-      logger: slackLogger,
-      processBeforeResponse: false,
-    });
-    app = new App({ ...shared, receiver });
+    const receiver = new SlackRequestReceiver({ signingSecret: config.signingSecret ?? '', clock: options.clock, logger });
+    app = new AcknowledgingApp({ ...shared, receiver }, options.background, logger);
     requestListener = receiver.requestListener;
   }
 
-  app.use(trackListenerWork(options.background));
+  app.use(answerFailures(logger));
   app.use(dropRepeatedDeliveries(options.db, options.clock, logger));
+  // Listener failures are answered by answerFailures; what reaches Bolt's handler failed before any middleware ran.
   app.error(async (error) => {
-    logger.error({ err: error }, 'slack listener failed');
+    logger.error({ err: error }, 'slack request failed');
   });
 
   return {
@@ -110,11 +108,32 @@ async function whoAmI(client: WebClient): Promise<{ userId: string; botId: strin
   }
 }
 
-/** Listener work continues after the ack; shutdown waits for it. */
-function trackListenerWork(background: BackgroundWork) {
-  return async ({ next }: AnyMiddlewareArgs & { next: () => Promise<void> }) => {
-    await background.track(next());
-  };
+/**
+ * Bolt's App, with each delivery's ack tracked (answerFailures reads it from the
+ * context) and every delivery acknowledged in the end: one that no listener answers
+ * (an unknown button, a payload Bolt cannot route) gets an empty 200 at once instead
+ * of Slack's error after 3 s. Listener work continues after the ack; shutdown waits for it.
+ */
+class AcknowledgingApp extends App {
+  constructor(
+    options: AppOptions,
+    private readonly background: BackgroundWork,
+    private readonly log: Logger,
+  ) {
+    super(options);
+  }
+
+  override async processEvent(event: ReceiverEvent): Promise<void> {
+    const acknowledgement = new Acknowledgement(event.ack);
+    const customProperties = { ...event.customProperties, [acknowledgementKey]: acknowledgement };
+    try {
+      await this.background.track(super.processEvent({ ...event, ack: acknowledgement.ack, customProperties }));
+    } catch (error) {
+      // Bolt threw before any listener ran (a body it could not route): nobody to tell.
+      this.log.warn({ err: error }, 'slack request could not be processed');
+    }
+    if (!acknowledgement.done) await acknowledgement.ack().catch((error) => this.log.warn({ err: error }, 'could not acknowledge slack request'));
+  }
 }
 
 const unavailable = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
@@ -125,7 +144,7 @@ const unavailable = 'Tandem cannot reach its database right now, so nothing was 
  * database, so this holds across instances.
  */
 function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
-  return async (args: AnyMiddlewareArgs & { next: () => Promise<void> }) => {
+  return async (args: AnyMiddlewareArgs & AllMiddlewareArgs) => {
     const key = deliveryKey(args.body);
     if (!key) return args.next();
     const ack = 'ack' in args ? (args.ack as (response?: unknown) => Promise<void>) : undefined;
@@ -134,7 +153,7 @@ function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
       first = await claimDelivery(db, clock, key);
     } catch (error) {
       logger.error({ err: error, delivery: key }, 'could not record slack delivery');
-      await answerUnavailable(args, ack);
+      await answerWith(args, unavailable, logger);
       return;
     }
     if (!first) {
@@ -144,15 +163,4 @@ function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
     }
     await args.next();
   };
-}
-
-async function answerUnavailable(args: AnyMiddlewareArgs, ack: ((response?: unknown) => Promise<void>) | undefined) {
-  const body = args.body as { type?: string; command?: string };
-  if (body.command) return ack?.({ response_type: 'ephemeral', text: unavailable });
-  if (body.type === 'view_submission') {
-    return ack?.({ response_action: 'update', view: modal('tandem.unavailable', 'Tandem', [section(unavailable)]) });
-  }
-  await ack?.();
-  const respond = 'respond' in args ? (args.respond as RespondFn | undefined) : undefined;
-  await respond?.({ response_type: 'ephemeral', replace_original: false, text: unavailable }).catch(() => {});
 }

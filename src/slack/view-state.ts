@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invalid, type TandemError } from '../errors';
 import { storableInstant, withoutNul } from '../fields';
 
 /** The fields of a submitted modal that Tandem reads, validated before use. */
@@ -32,8 +33,15 @@ export interface ViewState {
   metadata<T extends z.ZodType>(schema: T): z.infer<T> | undefined;
 }
 
+/**
+ * Reads a submitted modal. A field Slack sent in a shape Tandem cannot read is a
+ * TandemError naming that field, so the shared error path shows it there; a view
+ * without readable state gets a message of its own.
+ */
 export function readViewState(view: unknown): ViewState {
-  const parsed = viewSchema.parse(view);
+  const result = viewSchema.safeParse(view);
+  if (!result.success) throw unreadable(result.error);
+  const parsed = result.data;
   const element = (blockId: string) => parsed.state.values[blockId]?.value;
   return {
     id: parsed.id,
@@ -54,4 +62,15 @@ export function readViewState(view: unknown): ViewState {
       }
     },
   };
+}
+
+function unreadable(error: z.ZodError): TandemError {
+  const path = error.issues[0]?.path ?? [];
+  const block = path[0] === 'state' && path[1] === 'values' && typeof path[2] === 'string' ? path[2] : undefined;
+  if (!block) {
+    return invalid('unreadable_form', 'Slack sent this form without the contents Tandem needs, so nothing was saved. Close it and open it again.');
+  }
+  return invalid('unreadable_form', 'Slack sent this field in a shape Tandem cannot read, so nothing was saved. Fill it in again and submit.', [
+    { field: block, message: 'could not be read' },
+  ]);
 }

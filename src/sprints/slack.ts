@@ -5,7 +5,7 @@ import type { CustomerRequestRow } from '../db/schema';
 import { forbidden, invalid, notFound } from '../errors';
 import type { Message, Option } from '../slack/blocks';
 import type { CommandArgs, ShortcutArgs, ViewArgs } from '../slack/listener-args';
-import { ephemeral, messageForError } from '../slack/replies';
+import { ephemeral } from '../slack/replies';
 import { fromCommandText, toMrkdwn } from '../slack/text';
 import { readViewState } from '../slack/view-state';
 import {
@@ -58,12 +58,8 @@ async function onSprintCommand(deps: SprintDeps, { command, ack, respond }: Comm
   if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', text: helpText() });
   if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', text: parsed.message });
   await ack();
-  try {
-    for (const reply of await runCommand(deps, parsed, command.user_id, command.channel_id)) {
-      await respond({ response_type: 'ephemeral', replace_original: false, ...reply });
-    }
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
+  for (const reply of await runCommand(deps, parsed, command.user_id, command.channel_id)) {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...reply });
   }
 }
 
@@ -174,19 +170,15 @@ async function onTrackRequest(deps: SprintDeps, { ack, body, client, respond }: 
     return;
   }
   const { trigger_id: triggerId, user, channel, message } = payload.data;
-  try {
-    const { request, created } = await trackRequest(deps, {
-      channel: channel.id,
-      messageTs: message.ts,
-      text: message.text ?? '',
-      requester: message.user,
-      actor: user.id,
-    });
-    await client.views.open({ trigger_id: triggerId, view: trackRequestModal(request, await featureChoices(deps, request, user.id), !created) });
-    if (created) deps.background.run(() => addPermalink(deps, request));
-  } catch (error) {
-    await respond(ephemeral(messageForError(error, deps.logger)));
-  }
+  const { request, created } = await trackRequest(deps, {
+    channel: channel.id,
+    messageTs: message.ts,
+    text: message.text ?? '',
+    requester: message.user,
+    actor: user.id,
+  });
+  await client.views.open({ trigger_id: triggerId, view: trackRequestModal(request, await featureChoices(deps, request, user.id), !created) });
+  if (created) deps.background.run(() => addPermalink(deps, request));
 }
 
 /**
@@ -222,11 +214,7 @@ async function onTrackRequestSubmitted(deps: SprintDeps, { ack, view, body }: Vi
   }
   // No feature chosen: the request stays tracked, and its service's owners are reminded about it.
   if (!featureId) return ack();
-  try {
-    const { request, feature } = await linkRequest(deps, { requestId: metadata.requestId, featureId });
-    await ack();
-    await deps.slack.chat.postMessage({ channel: body.user.id, ...requestLinkedReply(request, feature) });
-  } catch (error) {
-    await ack({ response_action: 'errors', errors: { [requestFieldIds.feature]: messageForError(error, deps.logger) } });
-  }
+  const { request, feature } = await linkRequest(deps, { requestId: metadata.requestId, featureId });
+  await ack();
+  await deps.slack.chat.postMessage({ channel: body.user.id, ...requestLinkedReply(request, feature) });
 }

@@ -84,7 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const boot = async () => {
     const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: database.handle });
     const baseUrl = `http://127.0.0.1:${tandem.port}`;
-    return { tandem, baseUrl, simulator: new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret }) };
+    return { tandem, baseUrl, simulator: new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret, clock }) };
   };
 
   const harness: Harness = {

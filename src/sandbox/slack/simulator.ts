@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { type Clock, systemClock } from '../../time';
 import type { FakeEphemeral, FakeMessage, FakeSlack, ResponseTarget } from './workspace';
 
 type Json = Record<string, unknown>;
@@ -31,7 +32,8 @@ export type InputValue = string | string[] | undefined;
 export class SlackSimulator {
   constructor(
     private readonly slack: FakeSlack,
-    private readonly target: { requestUrl: string; signingSecret: string },
+    /** `clock` signs requests; it must be the app's, which refuses signatures five minutes away from its now. */
+    private readonly target: { requestUrl: string; signingSecret: string; clock?: Clock },
   ) {}
 
   async command(user: string, channel: string, command: string, text = ''): Promise<Delivery> {
@@ -200,7 +202,7 @@ export class SlackSimulator {
 
   /** Posts a raw body to the request URL, signed (or not) as the test asks. */
   async send(body: string, headers: Record<string, string> = {}, signing: { timestamp?: number; secret?: string; unsigned?: boolean } = {}): Promise<Delivery> {
-    const timestamp = signing.timestamp ?? Math.floor(Date.now() / 1000);
+    const timestamp = signing.timestamp ?? Math.floor((this.target.clock ?? systemClock).now().getTime() / 1000);
     const signature = signSlackRequest(signing.secret ?? this.target.signingSecret, timestamp, body);
     const response = await fetch(this.target.requestUrl, {
       method: 'POST',
