@@ -117,6 +117,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         options.logger.error({ err: error, requestId, method: req.method, path: url.pathname }, 'api request failed');
       }
       if (envelope.status === 401) res.setHeader('www-authenticate', 'Bearer realm="tandem"');
+      for (const [name, value] of Object.entries(envelope.headers ?? {})) res.setHeader(name, value);
       if (envelope.status === 413) {
         // The rest of an oversized body is discarded, then the connection closes.
         res.setHeader('connection', 'close');
