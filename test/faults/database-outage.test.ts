@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runGate } from '../../src/cli/gate';
 import { incidents, slackDeliveries } from '../../src/db/schema';
 import { isDatabaseUnavailable } from '../../src/db/unavailable';
+import type { FakeMessage } from '../../src/sandbox/slack/workspace';
 import { type Harness, startHarness } from '../support/harness';
 import { TcpProxy } from './tcp-proxy';
 
@@ -9,7 +11,10 @@ const catalog = `
 services:
   payments:
     owners: [U0ANN]
-    channels: { incidents: C0INCIDENTS }
+    approvers: { groups: [leads], quorum: 1 }
+    channels: { incidents: C0INCIDENTS, approvals: C0APPROVALS }
+groups:
+  leads: [U0BEN]
 `;
 
 const databaseMessage = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
@@ -127,4 +132,28 @@ describe.skipIf(!inject('postgres'))('while the database is unreachable', () => 
     const late = await t.database.handle.db.select().from(slackDeliveries).where(sql`${slackDeliveries.key} like 'test:late-%'`);
     expect(late).toEqual([]);
   });
+
+  it('lets a pipeline gate ride out the outage and get its decision once the database is back', async () => {
+    const pipeline = await t.token('changes:write');
+    await proxy.cut('refuse');
+    const lines: string[] = [];
+    const gate = runGate(
+      { url: t.baseUrl, token: pipeline },
+      { service: 'payments', environment: 'production', title: 'Deploy through the outage', type: 'normal', timeoutMs: 60_000 },
+      { out: (line) => lines.push(line), now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await proxy.restore();
+    let approval: FakeMessage | undefined;
+    for (let attempt = 0; !approval && attempt < 100; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await t.idle();
+      approval = t.slack.messagesIn('C0APPROVALS').find((message) => message.text.includes('Deploy through the outage'));
+    }
+    await t.simulator.click('U0BEN', { message: approval! }, 'change.approve');
+    await t.idle();
+    expect(await gate).toBe(0);
+    expect(lines[0]).toMatch(/^tandem gate: Tandem could not answer \(503 database_unavailable\): .*; retrying in 5s$/);
+    expect(lines.at(-1)).toMatch(/approved by U0BEN/);
+  }, 30_000);
 });
