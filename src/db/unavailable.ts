@@ -9,7 +9,8 @@ export class DatabaseUnavailable extends Error {
 /**
  * Errors that mean "no database right now" rather than a bad statement: the socket
  * (Node), the pool (postgres.js), and the server refusing work (admin or crash
- * shutdown, starting up, too many connections, any connection-exception class 08).
+ * shutdown, starting up, too many connections, any connection-exception class 08)
+ * or too slow to do it (57014: its statement_timeout passed).
  */
 const unreachableCodes = new Set([
   'ECONNREFUSED',
@@ -24,6 +25,7 @@ const unreachableCodes = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  '57014',
   '57P01',
   '57P02',
   '57P03',
