@@ -150,8 +150,13 @@ async function call(
     }
     const ceiling = Math.min(maxBackoffMs, firstBackoffMs * 2 ** attempt);
     const backoffMs = ceiling / 2 + random() * (ceiling / 2);
-    const delayMs = Math.min(Math.max(backoffMs, retryAfterMs), deadline - io.now());
-    if (delayMs <= 0) break;
+    const remainingMs = deadline - io.now();
+    if (remainingMs <= 0) break;
+    if (retryAfterMs >= remainingMs) {
+      // Asked to wait longer than the timeout allows: say so now rather than at the timeout.
+      return { kind: 'unavailable', message: `${lastProblem}; it asks to retry in ${Math.ceil(retryAfterMs / 1000)}s, after the timeout` };
+    }
+    const delayMs = Math.min(Math.max(backoffMs, retryAfterMs), remainingMs);
     io.out(`tandem gate: ${lastProblem}; retrying in ${Math.ceil(delayMs / 1000)}s`);
     await io.sleep(delayMs);
   }

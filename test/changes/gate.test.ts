@@ -371,11 +371,14 @@ describe('the gate while Tandem cannot answer', () => {
     expect(run.lines.at(-1)).toBe(`tandem gate: Tandem could not be reached at ${target} (ECONNREFUSED); giving up after the timeout`);
   });
 
-  it('never waits for a Retry-After beyond its timeout', async () => {
+  it('gives up at once when Retry-After asks for longer than its timeout allows', async () => {
     const run = await gate([unavailable(120)], { timeoutMs: 30_000 });
     expect(run.code).toBe(4);
-    expect(run.sleeps).toEqual([30_000]);
+    expect(run.sleeps).toEqual([]);
     expect(requests).toHaveLength(1);
+    expect(run.lines).toEqual([
+      'tandem gate: Tandem could not answer (503 database_unavailable): Tandem cannot reach its database right now.; it asks to retry in 120s, after the timeout',
+    ]);
   });
 
   it('reads any other 4xx as a refusal, without retrying', async () => {
