@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { type ErrorKind, invalid, TandemError } from '../errors';
 
 /** Protocol errors of the REST API itself (auth, framing); domain errors are TandemErrors. */
@@ -25,9 +26,13 @@ const statusOfKind: Record<ErrorKind, number> = {
 
 export interface ErrorEnvelope {
   status: number;
+  /** Headers the answer carries, e.g. Retry-After on a 503. */
   headers?: Record<string, string>;
   body: { error: { code: string; message: string; details?: unknown } };
 }
+
+/** Long enough for a database restart or failover to finish, short enough for a pipeline to retry soon. */
+const databaseRetryAfterSeconds = 5;
 
 /** Known errors keep their message; anything else is a 500 that says nothing internal. */
 export function toErrorEnvelope(error: unknown): ErrorEnvelope {
@@ -40,6 +45,13 @@ export function toErrorEnvelope(error: unknown): ErrorEnvelope {
       status: statusOfKind[error.kind],
       ...(retryAfter ? { headers: retryAfter } : {}),
       body: { error: withDetails(error.code, error.message, error.details) },
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: 503,
+      headers: { 'retry-after': String(databaseRetryAfterSeconds) },
+      body: { error: { code: 'database_unavailable', message: 'Tandem cannot reach its database right now, so nothing was changed. Retry in a few seconds.' } },
     };
   }
   return { status: 500, body: { error: { code: 'internal_error', message: 'Tandem could not complete the request. It has been logged.' } } };

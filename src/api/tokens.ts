@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import { type ApiTokenRow, apiTokens } from '../db/schema';
 import { conflict, invalid, notFound } from '../errors';
 import type { Clock } from '../time';
+import { ExpiringLru } from './expiring-lru';
 
 /** `incidents:private` grants no route by itself: it adds private incidents to what a token's other scopes show. */
 export const apiScopes = ['incidents:write', 'changes:write', 'deployments:write', 'sprints:write', 'read', 'incidents:private'] as const;
@@ -60,27 +61,40 @@ export async function revokeApiToken(db: Database, clock: Clock, name: string): 
   return revoked ?? token;
 }
 
+/** What `createApiToken` mints: the prefix and 32 random bytes in base64url. */
+const tokenFormat = new RegExp(`^${tokenPrefix}[A-Za-z0-9_-]{43}$`);
+
 /**
  * Resolves bearer tokens. Answers are cached briefly so the hot path (pipelines
  * polling a change) costs no extra query; a revocation takes effect within `ttlMs`.
- * `last_used_at` is written at most once a minute per token.
+ * Valid and unknown tokens are cached apart, each bounded, so a flood of made-up
+ * tokens never evicts a real one; one that is not even shaped like a token costs no
+ * query at all. `last_used_at` is written at most once a minute per token.
  */
 export class TokenVerifier {
-  private readonly cache = new Map<string, { token: ApiToken | undefined; expires: number }>();
+  private readonly valid: ExpiringLru<ApiToken>;
+  private readonly unknown: ExpiringLru<undefined>;
+  /** Lookups in flight, so concurrent requests with one new token cost one query. */
+  private readonly loading = new Map<string, Promise<ApiToken | undefined>>();
   private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly ttlMs = 10_000,
-  ) {}
+    ttlMs = 10_000,
+    capacity = { valid: 10_000, unknown: 1_000 },
+  ) {
+    this.valid = new ExpiringLru(capacity.valid, ttlMs);
+    // Short-lived: it only needs to absorb a client retrying the same bad token.
+    this.unknown = new ExpiringLru(capacity.unknown, Math.min(ttlMs, 5_000));
+  }
 
   async verify(presented: string): Promise<ApiToken | undefined> {
-    if (!presented.startsWith(tokenPrefix)) return undefined;
+    if (!tokenFormat.test(presented)) return undefined;
     const digest = hashToken(presented);
     const now = this.clock.now().getTime();
-    const cached = this.cache.get(digest);
-    const token = cached && cached.expires > now ? cached.token : await this.load(digest, now);
+    const cached = this.valid.get(digest, now) ?? this.unknown.get(digest, now);
+    const token = cached ? cached.value : await this.loadOnce(digest, now);
     if (token && (this.touched.get(token.id) ?? 0) < now - 60_000) {
       this.touched.set(token.id, now);
       await this.db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, token.id));
@@ -88,12 +102,23 @@ export class TokenVerifier {
     return token;
   }
 
+  private loadOnce(digest: string, now: number): Promise<ApiToken | undefined> {
+    let loading = this.loading.get(digest);
+    if (!loading) {
+      loading = this.load(digest, now).finally(() => this.loading.delete(digest));
+      this.loading.set(digest, loading);
+    }
+    return loading;
+  }
+
   private async load(digest: string, now: number): Promise<ApiToken | undefined> {
     const [row] = await this.db.select().from(apiTokens).where(eq(apiTokens.tokenHash, digest));
-    const token =
-      row && !row.revokedAt ? { id: row.id, name: row.name, scopes: row.scopes.filter(isApiScope) } : undefined;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(digest, { token, expires: now + this.ttlMs });
+    if (!row || row.revokedAt) {
+      this.unknown.set(digest, undefined, now);
+      return undefined;
+    }
+    const token = { id: row.id, name: row.name, scopes: row.scopes.filter(isApiScope) };
+    this.valid.set(digest, token, now);
     return token;
   }
 }

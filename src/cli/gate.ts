@@ -37,6 +37,8 @@ export interface GateIo {
   out: (line: string) => void;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for backoff jitter; Math.random unless a test pins it. */
+  random?: () => number;
 }
 
 const maxWaitSeconds = 60;
@@ -57,7 +59,7 @@ export async function runGate(config: GateConfig, request: GateRequest, io: Gate
     .digest('hex')
     .slice(0, 40);
 
-  const created = await call(config, io, deadline, 'POST', '/changes', {
+  const created = await call(config, io, deadline, 'POST', '/changes', 0, {
     body: {
       service: request.service,
       environment: request.environment,
@@ -82,7 +84,8 @@ export async function runGate(config: GateConfig, request: GateRequest, io: Gate
       say(`${change.key} is still waiting for approval; giving up after the timeout`);
       return gateExitCodes.timedOut;
     }
-    const polled = await call(config, io, deadline, 'GET', `/changes/${change.id}?wait=${Math.min(maxWaitSeconds, remainingSeconds)}`);
+    const waitSeconds = Math.min(maxWaitSeconds, remainingSeconds);
+    const polled = await call(config, io, deadline, 'GET', `/changes/${change.id}?wait=${waitSeconds}`, waitSeconds);
     if (polled.kind !== 'ok') return report(say, polled);
     change = polled.change;
   }
@@ -98,17 +101,32 @@ function report(say: (line: string) => void, result: Exclude<CallResult, { kind:
   return result.kind === 'refused' ? gateExitCodes.usage : gateExitCodes.unavailable;
 }
 
-/** One API call, retried with backoff while Tandem is unreachable or failing, until the deadline. */
+/** An attempt unanswered this long after the long-poll it asked for counts as a network failure. */
+const answerWithinMs = 30_000;
+const firstBackoffMs = 1_000;
+const maxBackoffMs = 30_000;
+
+/**
+ * One API call, retried while Tandem is unreachable or says it cannot answer now
+ * (5xx, 429, and 409 for a request still running under the same Idempotency-Key),
+ * until the deadline: exponential backoff with jitter, and never sooner than the
+ * answer's Retry-After. Any other 4xx is a refusal, at once.
+ */
 async function call(
   config: GateConfig,
   io: GateIo,
   deadline: number,
   method: 'GET' | 'POST',
   path: string,
+  waitSeconds: number,
   options: { body?: unknown; idempotencyKey?: string } = {},
 ): Promise<CallResult> {
+  const random = io.random ?? Math.random;
   let lastProblem = '';
   for (let attempt = 0; io.now() < deadline || attempt === 0; attempt += 1) {
+    let retryAfterMs = 0;
+    // Abandoned after its long-poll plus 30 s, and never more than 5 s past the deadline.
+    const attemptMs = Math.min(waitSeconds * 1000 + answerWithinMs, Math.max(deadline - io.now(), 0) + 5_000);
     try {
       const response = await fetch(`${config.url}/api/v1${path}`, {
         method,
@@ -118,17 +136,43 @@ async function call(
           ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
         },
         body: options.body ? JSON.stringify(options.body) : undefined,
+        signal: AbortSignal.timeout(attemptMs),
       });
       const answer = (await response.json().catch(() => ({}))) as ChangeAnswer & { error?: { message?: string; code?: string } };
       if (response.ok) return { kind: 'ok', change: answer };
-      const message = `Tandem refused (${response.status} ${answer.error?.code ?? ''}): ${answer.error?.message ?? response.statusText}`;
-      // A request still running elsewhere under the same key: wait for it like any other transient answer.
-      if (response.status < 500 && response.status !== 409 && response.status !== 429) return { kind: 'refused', message };
-      lastProblem = message;
+      const code = answer.error?.code ? ` ${answer.error.code}` : '';
+      const said = `(${response.status}${code}): ${answer.error?.message ?? response.statusText}`;
+      if (response.status < 500 && response.status !== 409 && response.status !== 429) return { kind: 'refused', message: `Tandem refused ${said}` };
+      lastProblem = `Tandem could not answer ${said}`;
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), io.now());
     } catch (error) {
-      lastProblem = `Tandem could not be reached at ${config.url} (${(error as Error).message})`;
+      lastProblem = `Tandem could not be reached at ${config.url} (${describeFetchError(error)})`;
     }
-    await io.sleep(Math.min(30_000, 1_000 * 2 ** attempt));
+    const ceiling = Math.min(maxBackoffMs, firstBackoffMs * 2 ** attempt);
+    const backoffMs = ceiling / 2 + random() * (ceiling / 2);
+    const remainingMs = deadline - io.now();
+    if (remainingMs <= 0) break;
+    if (retryAfterMs >= remainingMs) {
+      // Asked to wait longer than the timeout allows: say so now rather than at the timeout.
+      return { kind: 'unavailable', message: `${lastProblem}; it asks to retry in ${Math.ceil(retryAfterMs / 1000)}s, after the timeout` };
+    }
+    const delayMs = Math.min(Math.max(backoffMs, retryAfterMs), remainingMs);
+    io.out(`tandem gate: ${lastProblem}; retrying in ${Math.ceil(delayMs / 1000)}s`);
+    await io.sleep(delayMs);
   }
   return { kind: 'unavailable', message: `${lastProblem}; giving up after the timeout` };
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now; 0 when absent or unreadable. */
+function parseRetryAfter(header: string | null, now: number): number {
+  if (!header) return 0;
+  if (/^\d+$/.test(header.trim())) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - now);
+}
+
+function describeFetchError(error: unknown): string {
+  const failure = error as Error & { cause?: { code?: string; message?: string } };
+  if (failure.name === 'TimeoutError') return 'no answer in time';
+  return failure.cause?.code ?? failure.cause?.message ?? failure.message;
 }

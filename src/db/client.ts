@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config';
+import { boundStatements, type StatementLimits } from './bounded-postgres';
 import { acquireDataDirLock } from './data-dir-lock';
 import * as schema from './schema';
 
@@ -37,9 +38,28 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   return config.url ? openPostgres(config.url) : openEmbedded(config.dataDir);
 }
 
+/**
+ * While PostgreSQL is unreachable, requests fail fast (503, "cannot reach its
+ * database") instead of queueing for the whole outage: a statement waits at most
+ * 2 s for a connection, and once sent, 10 s for the server (its own
+ * statement_timeout) plus 2 s for a server that stopped answering altogether.
+ */
+const statementLimits: StatementLimits = { connectionWaitMs: 2_000, answerMs: 12_000 };
+const statementTimeoutMs = 10_000;
+
+/** Reconnect delays stay short (0.05 s doubling to 1 s, jittered), so the pool is back within a second of the database. */
+const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+
 function openPostgres(url: string): DatabaseHandle {
-  const client = postgres(url, { max: 10, connect_timeout: 5, idle_timeout: 30, onnotice: () => {} });
-  const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
+  const client = postgres(url, {
+    max: 10,
+    connect_timeout: 2,
+    idle_timeout: 30,
+    backoff: reconnectBackoff,
+    connection: { statement_timeout: statementTimeoutMs },
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres(boundStatements(client, statementLimits), { schema, casing: 'snake_case' });
   return {
     db,
     kind: 'postgres',

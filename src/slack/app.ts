@@ -8,7 +8,7 @@ import { boltLogger, type Logger } from '../log';
 import type { Clock } from '../time';
 import { Acknowledgement, acknowledgementKey } from './ack';
 import { claimDelivery, deliveryKey } from './deliveries';
-import { answerFailures, answerWith } from './errors';
+import { answerFailures, answerWith, databaseUnavailableMessage } from './errors';
 import { SlackRequestReceiver } from './receiver';
 
 export interface SlackApp {
@@ -136,8 +136,6 @@ class AcknowledgingApp extends App {
   }
 }
 
-const unavailable = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
-
 /**
  * A retried command, click, submission or event is acknowledged and dropped, so
  * Slack's retries and proxies never run an action twice. The key is claimed in the
@@ -153,7 +151,7 @@ function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
       first = await claimDelivery(db, clock, key);
     } catch (error) {
       logger.error({ err: error, delivery: key }, 'could not record slack delivery');
-      await answerWith(args, unavailable, logger);
+      await answerWith(args, databaseUnavailableMessage, logger);
       return;
     }
     if (!first) {

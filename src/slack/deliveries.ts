@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/client';
 import { slackDeliveries } from '../db/schema';
+import { withinDeadline } from '../db/unavailable';
 import type { Clock } from '../time';
 
 const deliveryFields = z.looseObject({
@@ -27,12 +28,19 @@ export function deliveryKey(body: unknown): string | undefined {
   return undefined;
 }
 
-/** True the first time a key is seen, in any instance; false for every repeat. */
+/**
+ * The claim runs before the ack, and Slack gives up on an ack after 3 s: past this,
+ * the database counts as unreachable and the person is told so in time.
+ */
+const claimDeadlineMs = 1_500;
+
+/** True the first time a key is seen, in any instance; false for every repeat. Throws DatabaseUnavailable after 1.5 s. */
 export async function claimDelivery(db: Database, clock: Clock, key: string): Promise<boolean> {
-  const rows = await db
+  const insert = db
     .insert(slackDeliveries)
     .values({ key, receivedAt: clock.now() })
     .onConflictDoNothing()
     .returning({ key: slackDeliveries.key });
+  const rows = await withinDeadline(insert.execute(), claimDeadlineMs, 'recording a Slack delivery');
   return rows.length > 0;
 }

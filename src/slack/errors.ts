@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { acknowledgementOf } from './ack';
 import { modal, section } from './blocks';
 import { tellAfterAck } from './replies';
+import { isDatabaseUnavailable } from '../db/unavailable';
 
 /** Slack's own error string ("name_taken", "missing_scope"), or a short code for transport failures. */
 export function slackErrorCode(error: unknown): string {
@@ -73,6 +74,9 @@ export function slackUnavailableFor(error: unknown): number | undefined {
   }
 }
 
+/** What a person in Slack is told while the database is down. */
+export const databaseUnavailableMessage = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
+
 /** True for an error the Web API client raised: Slack refused, rate limited, or could not be reached. */
 export function isSlackApiError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -123,6 +127,10 @@ export async function answerWith(args: AnyMiddlewareArgs & AllMiddlewareArgs, te
 /** What the person is told about `error`; an unexpected one is logged here, once. */
 export function messageForFailure(error: unknown, body: unknown, logger: Logger): string {
   if (isTandemError(error)) return error.message;
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error, request: requestOf(body) }, 'slack listener could not reach the database');
+    return databaseUnavailableMessage;
+  }
   const attempt = attemptOf(body);
   logger.error({ err: error, request: requestOf(body) }, 'slack listener failed');
   if (isSlackApiError(error)) return `Tandem could not ${attempt}. ${describeSlackError(error)} (logged)`;

@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DecisionFeed } from '../../src/changes/decisions';
+import { type GateRequest, runGate } from '../../src/cli/gate';
 import { changes, incidents } from '../../src/db/schema';
 import type { FakeMessage } from '../../src/sandbox/slack/workspace';
 import { type Harness, startHarness } from '../support/harness';
@@ -283,5 +286,107 @@ describe('REST API: changes, the gate and deployments', () => {
     } finally {
       await listener.stop();
     }
+  });
+});
+
+describe('the gate while Tandem cannot answer', () => {
+  type Scripted = { status: number; body?: unknown; headers?: Record<string, string> };
+  let server: Server;
+  let url: string;
+  let script: Scripted[] = [];
+  const requests: string[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      const next = script.shift() ?? { status: 500 };
+      res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+      res.end(JSON.stringify(next.body ?? {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const change = (status: string) => ({
+    id: 'c-1',
+    key: 'CHG-7',
+    status,
+    type: 'normal',
+    service: 'payments',
+    environment: 'production',
+    decision: status === 'pending' ? null : { by: 'U0ANN', at: '2026-11-23T09:05:00.000Z', reason: null },
+    policy: null,
+  });
+  const request: GateRequest = { service: 'payments', environment: 'production', title: 'Deploy', type: 'normal', timeoutMs: 60_000 };
+  /** Runs the gate on a clock that moves only when it sleeps, so waits are measured exactly and cost nothing. */
+  const gate = async (steps: Scripted[], options: { timeoutMs?: number; target?: string } = {}) => {
+    script = [...steps];
+    requests.length = 0;
+    let now = 0;
+    const sleeps: number[] = [];
+    const lines: string[] = [];
+    const code = await runGate({ url: options.target ?? url, token: 'tdm_x' }, { ...request, timeoutMs: options.timeoutMs ?? request.timeoutMs }, {
+      out: (line) => lines.push(line),
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+      random: () => 0.5,
+    });
+    return { code, sleeps, lines, elapsed: now };
+  };
+  const unavailable = (seconds: number): Scripted => ({
+    status: 503,
+    headers: { 'retry-after': String(seconds) },
+    body: { error: { code: 'database_unavailable', message: 'Tandem cannot reach its database right now.' } },
+  });
+
+  it('waits out 503s as long as Retry-After asks, then carries on to the decision', async () => {
+    const run = await gate([unavailable(7), unavailable(7), { status: 201, body: change('pending') }, unavailable(2), { status: 200, body: change('approved') }]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([7_000, 7_000, 2_000]);
+    expect(requests).toEqual(['POST /api/v1/changes', 'POST /api/v1/changes', 'POST /api/v1/changes', 'GET /api/v1/changes/c-1?wait=46', 'GET /api/v1/changes/c-1?wait=46']);
+    expect(run.lines[0]).toBe('tandem gate: Tandem could not answer (503 database_unavailable): Tandem cannot reach its database right now.; retrying in 7s');
+    expect(run.lines.at(-1)).toBe('tandem gate: CHG-7 approved by U0ANN at 2026-11-23T09:05:00.000Z');
+  });
+
+  it('backs off exponentially with jitter on 5xx and 429, and never sleeps past its timeout', async () => {
+    const run = await gate([{ status: 500 }, { status: 502 }, { status: 429 }, { status: 504 }, { status: 503 }], { timeoutMs: 20_000 });
+    expect(run.code).toBe(4);
+    // Jitter pinned at the middle: three quarters of 1 s, 2 s, 4 s, 8 s …, cut off by the timeout.
+    expect(run.sleeps).toEqual([750, 1_500, 3_000, 6_000, 8_750]);
+    expect(run.elapsed).toBe(20_000);
+    expect(requests).toHaveLength(5);
+    expect(run.lines.at(-1)).toBe('tandem gate: Tandem could not answer (503): Service Unavailable; giving up after the timeout');
+  });
+
+  it('retries when Tandem cannot be reached at all, within the timeout', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const run = await gate([], { timeoutMs: 5_000, target });
+    expect(run.code).toBe(4);
+    expect(run.sleeps.length).toBeGreaterThan(1);
+    expect(run.elapsed).toBe(5_000);
+    expect(run.lines.at(-1)).toBe(`tandem gate: Tandem could not be reached at ${target} (ECONNREFUSED); giving up after the timeout`);
+  });
+
+  it('gives up at once when Retry-After asks for longer than its timeout allows', async () => {
+    const run = await gate([unavailable(120)], { timeoutMs: 30_000 });
+    expect(run.code).toBe(4);
+    expect(run.sleeps).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(run.lines).toEqual([
+      'tandem gate: Tandem could not answer (503 database_unavailable): Tandem cannot reach its database right now.; it asks to retry in 120s, after the timeout',
+    ]);
+  });
+
+  it('reads any other 4xx as a refusal, without retrying', async () => {
+    const run = await gate([{ status: 422, body: { error: { code: 'validation_failed', message: 'The request body is not valid: service unknown.' } } }]);
+    expect(run.code).toBe(2);
+    expect(run.sleeps).toEqual([]);
+    expect(run.lines).toEqual(['tandem gate: Tandem refused (422 validation_failed): The request body is not valid: service unknown.']);
   });
 });

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { type Catalog, emptyCatalog, parseCatalog } from '../../src/catalog';
 import type { Config } from '../../src/config';
 import { createApiToken } from '../../src/api/tokens';
+import { openDatabase } from '../../src/db/client';
 import { createLogger } from '../../src/log';
 import { SlackSimulator } from '../../src/sandbox/slack/simulator';
 import { FakeSlack } from '../../src/sandbox/slack/workspace';
@@ -42,6 +43,11 @@ export interface HarnessOptions {
    * database (PostgreSQL only), the same fake Slack and clock. Stopping it leaves the database.
    */
   alongside?: Harness;
+  /**
+   * Tandem reaches the test database at this URL instead (PostgreSQL only), for
+   * example through a proxy the test cuts; the harness's own handle stays direct.
+   */
+  databaseUrl?: (url: string) => string;
 }
 
 /** The fake workspace grants exactly what the manifest asks for, so a missing scope fails a test. */
@@ -71,6 +77,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const database = alongside ? await sharedDatabase(alongside.database) : await createTestDatabase();
   const clock = options.clock ?? alongside?.clock ?? new TestClock();
+  const tandemDatabase =
+    options.databaseUrl && database.url ? await openDatabase({ url: options.databaseUrl(database.url), dataDir: '' }) : database.handle;
   const config: Config = {
     database: { url: database.url, dataDir: '' },
     slack: { botToken: slack.botToken, signingSecret, appToken: undefined, apiUrl: slack.apiUrl },
@@ -82,7 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.config,
   };
   const boot = async () => {
-    const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: database.handle });
+    const tandem = await startTandem({ config, catalog, logger: createLogger(process.env.TANDEM_TEST_LOG ? 'debug' : 'silent'), clock, database: tandemDatabase });
     const baseUrl = `http://127.0.0.1:${tandem.port}`;
     return { tandem, baseUrl, simulator: new SlackSimulator(slack, { requestUrl: `${baseUrl}/slack/events`, signingSecret, clock }) };
   };
@@ -117,6 +125,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       await harness.tandem.stop();
+      if (tandemDatabase !== database.handle) await tandemDatabase.close();
       await database.drop();
       if (activeSlack === slack && !alongside) activeSlack = undefined;
     },
