@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invalid, type TandemError } from '../errors';
-import { storableInstant, withoutNul } from '../fields';
+import { acceptedRange, storableInstant, withoutNul } from '../fields';
 
 /** The fields of a submitted modal that Tandem reads, validated before use. */
 const elementState = z.object({
@@ -28,7 +28,7 @@ export interface ViewState {
   selected(blockId: string): string | undefined;
   user(blockId: string): string | undefined;
   checked(blockId: string): string[];
-  /** A datetimepicker's choice; undefined when empty or outside the range Tandem stores. */
+  /** A datetimepicker's choice; undefined when empty, a field error when outside the range Tandem stores. */
   instant(blockId: string): Date | undefined;
   metadata<T extends z.ZodType>(schema: T): z.infer<T> | undefined;
 }
@@ -51,7 +51,14 @@ export function readViewState(view: unknown): ViewState {
     checked: (blockId) => element(blockId)?.selected_options?.map((option) => option.value) ?? [],
     instant: (blockId) => {
       const seconds = element(blockId)?.selected_date_time;
-      return typeof seconds === 'number' ? storableInstant(new Date(seconds * 1000)) : undefined;
+      if (typeof seconds !== 'number') return undefined;
+      const instant = storableInstant(new Date(seconds * 1000));
+      if (!instant) {
+        throw invalid('validation_failed', `That date and time cannot be stored: pick one ${acceptedRange}.`, [
+          { field: blockId, message: `must be ${acceptedRange}` },
+        ]);
+      }
+      return instant;
     },
     metadata(schema) {
       try {
