@@ -6,7 +6,8 @@ import { findChangeByReference } from '../changes/service';
 import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
 import { incidentKey, maxTitleLength, parseSeverity, severityLabel, timeToRestoreSeconds } from './model';
-import { declareIncident, findIncidentByReference, type IncidentDeps, openSwarm } from './service';
+import { declareIncident, findIncidentByReference, type IncidentDeps } from './service';
+import { openSwarm } from './swarm';
 import { listTimeline } from './store';
 
 const declareBody = z.strictObject({

@@ -33,11 +33,11 @@ import {
   declareIncident,
   type IncidentDeps,
   linkCause,
-  openSwarm,
   postUpdate,
   resolveIncident,
 } from './service';
 import * as store from './store';
+import { openSwarm, retrySwarmNow } from './swarm';
 
 /** `/incident`, the pinned summary's buttons and the incident modals. */
 export function register(app: App, deps: IncidentDeps): void {
@@ -142,9 +142,10 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
           service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
           private: parsed.private,
           actor: command.user_id,
+          invite: parsed.invite,
           requestKey: `slack:command:${command.trigger_id}`,
         });
-        const swarm = await openSwarm(deps, incident.id, parsed.invite);
+        const swarm = await openSwarm(deps, incident.id);
         await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report) });
       } catch (error) {
         await respond(ephemeral(messageForError(error, deps.logger)));
@@ -263,7 +264,7 @@ async function onRetrySetup(deps: IncidentDeps, { ack, body, respond }: ActionAr
   const payload = actionPayload.safeParse(body);
   if (!payload.success) return;
   try {
-    const swarm = await openSwarm(deps, payload.data.actions[0]!.value);
+    const swarm = await retrySwarmNow(deps, payload.data.actions[0]!.value);
     await respond({ response_type: 'ephemeral', replace_original: true, ...declaredReply(swarm.incident, swarm.report) });
   } catch (error) {
     await respond(ephemeral(messageForError(error, deps.logger)));
