@@ -1,5 +1,5 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { type ApiHandler, apiPrefix, sendJson } from '../api/router';
 import type { Logger } from '../log';
 
@@ -16,7 +16,7 @@ export const slackEventsPath = '/slack/events';
 
 /** One HTTP server for Slack, the REST API and health checks. */
 export function createHttpServer(routes: HttpRoutes): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://tandem.local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -47,6 +47,8 @@ export function createHttpServer(routes: HttpRoutes): Server {
     }
     sendJson(res, 404, notFound(`Nothing is served at ${path}.`));
   });
+  trackConnections(server);
+  return server;
 }
 
 const notFound = (message: string) => ({ error: { code: 'not_found', message } });
@@ -61,18 +63,66 @@ export function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+/** What shutdown needs to know of each open connection: is a request in progress, has one been answered. */
+interface Connection {
+  /** Responses not yet finished. */
+  active: Set<ServerResponse>;
+  answered: number;
+  acceptedAt: number;
+}
+
+const connectionsOf = new WeakMap<Server, Map<Socket, Connection>>();
+
+function trackConnections(server: Server): void {
+  const connections = new Map<Socket, Connection>();
+  connectionsOf.set(server, connections);
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { active: new Set(), answered: 0, acceptedAt: performance.now() });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req, res) => {
+    const connection = connections.get(req.socket);
+    if (!connection) return;
+    connection.active.add(res);
+    // While shutting down, each answer tells the client this connection ends with it.
+    if (!server.listening) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      connection.active.delete(res);
+      connection.answered += 1;
+    });
+  });
+}
+
+/** A connection accepted just before shutdown gets this long to send its first request. */
+const firstRequestGraceMs = 2_000;
+
 /**
  * Stops accepting connections and resolves when every open request has been
- * answered. Keep-alive connections are closed as soon as they fall idle.
+ * answered. A connection accepted but not yet sending (its request may be on the
+ * way) gets its first request served; keep-alive connections are closed once
+ * they are idle after an answer. Node's own `close()` would destroy the first
+ * kind as idle, and that client would see ECONNRESET.
  */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(sweep);
+    const connections = connectionsOf.get(server) ?? new Map<Socket, Connection>();
+    for (const connection of connections.values()) {
+      for (const res of connection.active) if (!res.headersSent) res.shouldKeepAlive = false;
+    }
+    const sweep = () => {
+      const now = performance.now();
+      for (const [socket, connection] of connections) {
+        const idle = connection.active.size === 0 && (connection.answered > 0 || now - connection.acceptedAt > firstRequestGraceMs);
+        if (idle) socket.destroy();
+      }
+    };
+    const timer = setInterval(sweep, 25);
+    // net.Server's close stops listening and waits for connections; http.Server's also destroys "idle" ones.
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(timer);
       resolve();
     });
-    server.closeIdleConnections();
+    sweep();
   });
 }
