@@ -63,21 +63,30 @@ export function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** What shutdown needs to know of each open connection: is a request in progress, has one been answered. */
+/** What shutdown needs to know of each open connection: is a request in progress, is another on its way. */
 interface Connection {
   /** Responses not yet finished. */
   active: Set<ServerResponse>;
   answered: number;
-  acceptedAt: number;
+  /** Bytes read when the last answer finished: more since then is the next request arriving. */
+  bytesAtAnswer: number;
 }
 
-const connectionsOf = new WeakMap<Server, Map<Socket, Connection>>();
+interface Tracked {
+  connections: Map<Socket, Connection>;
+  /** Connections accepted so far, to tell when the listen backlog is empty. */
+  accepted: number;
+}
+
+const tracked = new WeakMap<Server, Tracked>();
 
 function trackConnections(server: Server): void {
   const connections = new Map<Socket, Connection>();
-  connectionsOf.set(server, connections);
+  const state: Tracked = { connections, accepted: 0 };
+  tracked.set(server, state);
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { active: new Set(), answered: 0, acceptedAt: performance.now() });
+    state.accepted += 1;
+    connections.set(socket, { active: new Set(), answered: 0, bytesAtAnswer: 0 });
     socket.once('close', () => connections.delete(socket));
   });
   server.on('request', (req, res) => {
@@ -89,32 +98,54 @@ function trackConnections(server: Server): void {
     res.once('close', () => {
       connection.active.delete(res);
       connection.answered += 1;
+      connection.bytesAtAnswer = req.socket.bytesRead;
     });
   });
 }
 
-/** A connection accepted just before shutdown gets this long to send its first request. */
-const firstRequestGraceMs = 2_000;
+/**
+ * Connections the kernel completed just before shutdown may still wait in the
+ * listen backlog (more so on a busy event loop); closing the listener then would
+ * reset them. So the listener stays open until a window passes with nothing new
+ * accepted, for at most `maxBacklogDrainMs`.
+ */
+const backlogWindowMs = 50;
+const maxBacklogDrainMs = 1_000;
+
+async function drainAcceptBacklog(state: Tracked): Promise<void> {
+  for (let waited = 0; waited < maxBacklogDrainMs; waited += backlogWindowMs) {
+    const before = state.accepted;
+    await new Promise((resolve) => setTimeout(resolve, backlogWindowMs));
+    // setImmediate runs after the poll phase that follows the timer, where libuv accepts what is pending.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (state.accepted === before) return;
+  }
+}
+
+/** A connection that has not yet sent its (first or next) request gets this long to start. */
+const nextRequestGraceMs = 2_000;
 
 /**
  * Stops accepting connections and resolves when every open request has been
  * answered. A connection accepted but not yet sending (its request may be on the
- * way) gets its first request served; keep-alive connections are closed once
- * they are idle after an answer. Node's own `close()` would destroy the first
- * kind as idle, and that client would see ECONNRESET.
+ * way) gets that request served; keep-alive connections are closed once idle
+ * after an answer. Node's own `close()` would destroy the first kind as idle, and
+ * that client would see ECONNRESET.
  */
-export function closeServer(server: Server): Promise<void> {
+export async function closeServer(server: Server): Promise<void> {
+  const state = tracked.get(server);
+  if (!server.listening || !state) return;
+  const { connections } = state;
+  await drainAcceptBacklog(state);
+  const closingSince = performance.now();
   return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    const connections = connectionsOf.get(server) ?? new Map<Socket, Connection>();
-    for (const connection of connections.values()) {
-      for (const res of connection.active) if (!res.headersSent) res.shouldKeepAlive = false;
-    }
     const sweep = () => {
-      const now = performance.now();
+      const graceOver = performance.now() - closingSince > nextRequestGraceMs;
       for (const [socket, connection] of connections) {
-        const idle = connection.active.size === 0 && (connection.answered > 0 || now - connection.acceptedAt > firstRequestGraceMs);
-        if (idle) socket.destroy();
+        if (connection.active.size > 0) continue;
+        const quiet = socket.bytesRead === connection.bytesAtAnswer;
+        // end(), not destroy(): an answer just written may still be in the socket's buffer.
+        if ((connection.answered > 0 && quiet) || graceOver) socket.end();
       }
     };
     const timer = setInterval(sweep, 25);
@@ -123,6 +154,9 @@ export function closeServer(server: Server): Promise<void> {
       clearInterval(timer);
       resolve();
     });
+    for (const connection of connections.values()) {
+      for (const res of connection.active) if (!res.headersSent) res.shouldKeepAlive = false;
+    }
     sweep();
   });
 }
