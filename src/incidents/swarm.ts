@@ -8,7 +8,7 @@ import { describeSlackError, slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import { declaredReply, type SetupReport, summaryMessage } from './blocks';
 import { incidentChannelName } from './model';
-import { type IncidentDeps, noticesFor } from './service';
+import { type IncidentDeps, noticesFor, requireIncident } from './service';
 import * as store from './store';
 
 /**
@@ -60,7 +60,7 @@ export async function openSwarm(deps: IncidentDeps, incidentId: string): Promise
   return runClaimed(deps, incidentId, false);
 }
 
-/** **Try again**: runs every step again now, whatever was recorded as done, and answers with the outcome. */
+/** **Try again** ("retry now"): runs the set-up again at once, inviting and pinning again, keeping the channel and summary it has. */
 export async function retrySwarmNow(deps: IncidentDeps, incidentId: string): Promise<SetupOutcome> {
   return runClaimed(deps, incidentId, true);
 }
@@ -69,8 +69,7 @@ async function runClaimed(deps: IncidentDeps, incidentId: string, again: boolean
   for (let waited = 0; ; waited += pollWhileHeldMs) {
     const claimed = await claimOne(deps, incidentId, again);
     if (claimed) return runSetup(deps, claimed);
-    const incident = await store.findIncidentById(deps.db, incidentId);
-    if (!incident) throw new Error(`incident ${incidentId} does not exist`);
+    const incident = await requireIncident(deps.db, incidentId);
     const held = incident.swarmLockedUntil !== null && incident.swarmLockedUntil > deps.clock.now();
     if (!held || waited >= leaseMs || deps.shutdown.aborted) {
       return { incident, report: { channelCreated: false, problems: [], pending: incident.swarmSetup === 'pending' } };
