@@ -18,6 +18,7 @@ import { metricsRoutes } from './metrics/api';
 import { attachTrendChart, postImprovementReports, type ReportDeps, reportTopic } from './metrics/report';
 import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
 import * as incidentsSlack from './incidents/slack';
+import { SwarmSetupWorker } from './incidents/swarm';
 import type { Logger } from './log';
 import { pruneExpiredRecords } from './jobs/housekeeping';
 import { Scheduler } from './jobs/scheduler';
@@ -43,6 +44,7 @@ export interface Tandem {
   port: number;
   database: DatabaseHandle;
   outbox: OutboxWorker;
+  swarms: SwarmSetupWorker;
   background: BackgroundWork;
   scheduler: Scheduler;
   /** Resolves when listener work, background work and due outbox messages are done. */
@@ -65,6 +67,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const outbox = new OutboxWorker({ db, client: slack.outboxClient, clock, logger });
 
     const events = new DomainEvents();
+    const shutdown = new AbortController();
     const incidents: IncidentDeps = {
       db,
       events,
@@ -74,9 +77,12 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       background,
       outbox,
       slack: slack.client,
+      durableSlack: slack.outboxClient,
+      shutdown: shutdown.signal,
       timeZone: config.timeZone,
       botUserId: slack.botUserId,
     };
+    const swarms = new SwarmSetupWorker(incidents);
     const decisions = new DecisionFeed(database);
     await decisions.start();
     const changes: ChangeDeps = { db, events, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
@@ -113,7 +119,6 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       failed: (row, error) => handleUndeliverableDigest(sprints, row, error),
     });
 
-    const shutdown = new AbortController();
     const server = createHttpServer({
       slack: slack.requestListener,
       api: createApiHandler({
@@ -148,6 +153,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const port = await listen(server, config.port);
     await slack.start();
     outbox.start();
+    swarms.start();
     scheduler.start();
     logger.info(
       { port, mode: config.slack.appToken ? 'socket' : 'http', database: database.kind, services: Object.keys(catalog.services).length },
@@ -159,20 +165,24 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       port,
       database,
       outbox,
+      swarms,
       background,
       scheduler,
       async idle() {
         await scheduler.idle();
         await background.idle();
+        await swarms.drain();
         await outbox.drain();
         await background.idle();
       },
       async stop() {
+        // Long-polls answer now; set-ups in hand stop at their next step and hand their lease on.
         shutdown.abort();
         await closeServer(server);
         await slack.stop();
         await scheduler.stop();
         await background.idle();
+        await swarms.stop();
         await outbox.stop();
         await decisions.stop();
         if (ownsDatabase) await database.close();

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ describe('the tandem process', () => {
     slack = fake.slack;
     slack.addUser({ id: 'U0ALICE', name: 'alice' });
     slack.addChannel({ id: 'C0GENERAL', name: 'general', members: ['U0ALICE'] });
+    slack.addChannel({ id: 'C0INCIDENTS', name: 'incidents' });
   });
   afterAll(() => fake.close());
 
@@ -84,4 +86,91 @@ describe('the tandem process', () => {
     expect(result.stdout).toContain('"msg":"stopped"');
     expect(existsSync(path.join(settings.TANDEM_DATA_DIR, 'tandem.pid'))).toBe(false);
   });
+
+  const catalogFile = () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tandem-catalog-')), 'tandem.yaml');
+    writeFileSync(
+      file,
+      'services:\n  payments:\n    owners: [U0ALICE]\n    approvers: { users: [U0BOB] }\n    channels: { incidents: C0INCIDENTS }\n',
+    );
+    return file;
+  };
+  const eventually = async (condition: () => boolean, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('finishes a swarm set-up after the process is killed mid-way, with one channel, a pinned summary and the announcement', async () => {
+    const settings = env({ TANDEM_CATALOG: catalogFile() });
+    const first = runTandem('src/main.ts', [], settings);
+    const [, port] = await waitForOutput(first, /"port":(\d+).*"msg":"tandem is serving"/);
+    // Slack makes the channel at once but answers late: the process dies before it hears back.
+    slack.failNext('conversations.create', { delayMs: 5_000 });
+    const simulator = new SlackSimulator(slack, { requestUrl: `http://127.0.0.1:${port}/slack/events`, signingSecret });
+    expect((await simulator.command('U0ALICE', 'C0GENERAL', '/incident', 'Killed mid setup service=payments')).status).toBe(200);
+    const incidentChannels = () => [...slack.channels.values()].filter((channel) => /^inc-\d{8}-1-killed-mid-setup/.test(channel.name));
+    await eventually(() => incidentChannels().length === 1, 5_000);
+    first.child.kill('SIGKILL');
+    await first.finished;
+
+    const second = runTandem('src/main.ts', [], settings);
+    await waitForOutput(second, /"msg":"tandem is serving"/);
+    const announced = () => slack.messagesIn('C0INCIDENTS').filter((message) => message.text.includes('INC-1'));
+    const started = Date.now();
+    await eventually(() => announced().length > 0 && slack.messagesIn(incidentChannels()[0]!.id).some((message) => message.pinned), 20_000);
+    const resumedInMs = Date.now() - started;
+    expect(resumedInMs).toBeLessThan(15_000);
+    expect(incidentChannels()).toHaveLength(1);
+    expect(incidentChannels()[0]!.members.has('U0ALICE')).toBe(true);
+    expect(slack.messagesIn(incidentChannels()[0]!.id).filter((message) => message.pinned)).toHaveLength(1);
+    expect(announced()).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    expect((await second.finished).code).toBe(0);
+  }, 40_000);
+
+  it('on SIGTERM answers requests in flight and connections not yet sending, with 20 long-polls and no listener warning, and exits 0 in time', async () => {
+    const settings = env({ TANDEM_CATALOG: catalogFile() });
+    const created = await runTandem('src/cli/main.ts', ['token', 'create', '--name', 'ci', '--scope', 'changes:write', '--scope', 'read'], settings).finished;
+    const token = created.stdout.trim().split('\n').at(-1)!;
+    const running = runTandem('src/main.ts', [], settings);
+    const [, port] = await waitForOutput(running, /"port":(\d+).*"msg":"tandem is serving"/);
+    const base = `http://127.0.0.1:${port}/api/v1`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const change = await fetch(`${base}/changes`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ service: 'payments', title: 'Deploy 1.2.3', type: 'normal', environment: 'production', requested_by: 'U0ALICE' }),
+    });
+    expect(change.status).toBe(201);
+    const { id } = (await change.json()) as { id: string };
+    const polls = Array.from({ length: 20 }, () => fetch(`${base}/changes/${id}?wait=30`, { headers }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Connected, request not yet sent: a client that is about to ask.
+    const opened = Array.from({ length: 3 }, () => connect(Number(port), '127.0.0.1'));
+    const sockets = await Promise.all(opened.map((socket) => new Promise<Socket>((resolve) => socket.once('connect', () => resolve(socket)))));
+    const started = Date.now();
+    running.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answers = sockets.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let received = '';
+          socket.on('data', (chunk) => (received += chunk));
+          socket.on('error', (error) => resolve(`error: ${error.message}`));
+          socket.on('close', () => resolve(received));
+          socket.write('GET /healthz HTTP/1.1\r\nHost: tandem\r\n\r\n');
+        }),
+    );
+    for (const answer of await Promise.all(answers)) expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const answered = await Promise.all(polls);
+    expect(answered.map((response) => response.status)).toEqual(Array(20).fill(200));
+    const result = await running.finished;
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.stderr).not.toContain('MaxListenersExceededWarning');
+    expect(result.stdout).toContain('"msg":"stopped"');
+  }, 40_000);
 });

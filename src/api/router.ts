@@ -61,6 +61,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     };
   });
 
+  const shutdownWaiters = new ShutdownWaiters(options.shutdown);
+
   return async (req, res, url) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -91,7 +93,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         token,
         // Built on first use: only long-polls need it, and the hot path should not pay for it.
         get signal() {
-          signal ??= requestSignal(res, options.shutdown);
+          signal ??= requestSignal(res, shutdownWaiters);
           return signal;
         },
       };
@@ -195,15 +197,39 @@ function parseJson(raw: string): unknown {
   }
 }
 
+/**
+ * One listener on the shared shutdown signal for all long-polls, instead of one each:
+ * any number may wait at once without tripping Node's listener-leak warning, and a
+ * finished request leaves nothing behind.
+ */
+class ShutdownWaiters {
+  private readonly waiting = new Set<AbortController>();
+
+  constructor(private readonly shutdown: AbortSignal) {
+    const abortAll = () => {
+      for (const controller of this.waiting) controller.abort();
+      this.waiting.clear();
+    };
+    shutdown.addEventListener('abort', abortAll, { once: true });
+  }
+
+  add(controller: AbortController): void {
+    if (this.shutdown.aborted) controller.abort();
+    else this.waiting.add(controller);
+  }
+
+  delete(controller: AbortController): void {
+    this.waiting.delete(controller);
+  }
+}
+
 /** Aborted when the client leaves before the answer, or when the server shuts down. */
-function requestSignal(res: ServerResponse, shutdown: AbortSignal): AbortSignal {
+function requestSignal(res: ServerResponse, shutdown: ShutdownWaiters): AbortSignal {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  if (shutdown.aborted) abort();
-  shutdown.addEventListener('abort', abort, { once: true });
+  shutdown.add(controller);
   res.on('close', () => {
-    shutdown.removeEventListener('abort', abort);
-    if (!res.writableFinished) abort();
+    shutdown.delete(controller);
+    if (!res.writableFinished) controller.abort();
   });
   return controller.signal;
 }

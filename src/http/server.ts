@@ -1,5 +1,5 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { type ApiHandler, apiPrefix, sendJson } from '../api/router';
 import type { Logger } from '../log';
 
@@ -16,7 +16,7 @@ export const slackEventsPath = '/slack/events';
 
 /** One HTTP server for Slack, the REST API and health checks. */
 export function createHttpServer(routes: HttpRoutes): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://tandem.local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -55,6 +55,8 @@ export function createHttpServer(routes: HttpRoutes): Server {
     }
     sendJson(res, 404, notFound(`Nothing is served at ${path}.`));
   });
+  trackConnections(server);
+  return server;
 }
 
 const notFound = (message: string) => ({ error: { code: 'not_found', message } });
@@ -69,18 +71,100 @@ export function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+/** What shutdown needs to know of each open connection: is a request in progress, is another on its way. */
+interface Connection {
+  /** Responses not yet finished. */
+  active: Set<ServerResponse>;
+  answered: number;
+  /** Bytes read when the last answer finished: more since then is the next request arriving. */
+  bytesAtAnswer: number;
+}
+
+interface Tracked {
+  connections: Map<Socket, Connection>;
+  /** Connections accepted so far, to tell when the listen backlog is empty. */
+  accepted: number;
+}
+
+const tracked = new WeakMap<Server, Tracked>();
+
+function trackConnections(server: Server): void {
+  const connections = new Map<Socket, Connection>();
+  const state: Tracked = { connections, accepted: 0 };
+  tracked.set(server, state);
+  server.on('connection', (socket: Socket) => {
+    state.accepted += 1;
+    connections.set(socket, { active: new Set(), answered: 0, bytesAtAnswer: 0 });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req, res) => {
+    const connection = connections.get(req.socket);
+    if (!connection) return;
+    connection.active.add(res);
+    // While shutting down, each answer tells the client this connection ends with it.
+    if (!server.listening) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      connection.active.delete(res);
+      connection.answered += 1;
+      connection.bytesAtAnswer = req.socket.bytesRead;
+    });
+  });
+}
+
+/**
+ * Connections the kernel completed just before shutdown may still wait in the
+ * listen backlog (more so on a busy event loop); closing the listener then would
+ * reset them. So the listener stays open until a window passes with nothing new
+ * accepted, for at most `maxBacklogDrainMs`.
+ */
+const backlogWindowMs = 50;
+const maxBacklogDrainMs = 1_000;
+
+async function drainAcceptBacklog(state: Tracked): Promise<void> {
+  for (let waited = 0; waited < maxBacklogDrainMs; waited += backlogWindowMs) {
+    const before = state.accepted;
+    await new Promise((resolve) => setTimeout(resolve, backlogWindowMs));
+    // setImmediate runs after the poll phase that follows the timer, where libuv accepts what is pending.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (state.accepted === before) return;
+  }
+}
+
+/** A connection that has not yet sent its (first or next) request gets this long to start. */
+const nextRequestGraceMs = 2_000;
+
 /**
  * Stops accepting connections and resolves when every open request has been
- * answered. Keep-alive connections are closed as soon as they fall idle.
+ * answered. A connection accepted but not yet sending (its request may be on the
+ * way) gets that request served; keep-alive connections are closed once idle
+ * after an answer. Node's own `close()` would destroy the first kind as idle, and
+ * that client would see ECONNRESET.
  */
-export function closeServer(server: Server): Promise<void> {
+export async function closeServer(server: Server): Promise<void> {
+  const state = tracked.get(server);
+  if (!server.listening || !state) return;
+  const { connections } = state;
+  await drainAcceptBacklog(state);
+  const closingSince = performance.now();
   return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(sweep);
+    const sweep = () => {
+      const graceOver = performance.now() - closingSince > nextRequestGraceMs;
+      for (const [socket, connection] of connections) {
+        if (connection.active.size > 0) continue;
+        const quiet = socket.bytesRead === connection.bytesAtAnswer;
+        // end(), not destroy(): an answer just written may still be in the socket's buffer.
+        if ((connection.answered > 0 && quiet) || graceOver) socket.end();
+      }
+    };
+    const timer = setInterval(sweep, 25);
+    // net.Server's close stops listening and waits for connections; http.Server's also destroys "idle" ones.
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(timer);
       resolve();
     });
-    server.closeIdleConnections();
+    for (const connection of connections.values()) {
+      for (const res of connection.active) if (!res.headersSent) res.shouldKeepAlive = false;
+    }
+    sweep();
   });
 }

@@ -18,11 +18,11 @@ import {
   ensureOpen,
   findIncidentByReference,
   type IncidentDeps,
-  openSwarm,
   postUpdate,
   resolveByDedupKey,
   resolveIncident,
 } from './service';
+import { openSwarm } from './swarm';
 import { listIncidents, listProblems, listTimeline } from './store';
 
 const patchBody = z

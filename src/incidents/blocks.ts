@@ -224,7 +224,10 @@ function customerSentence(affected: string, change: IncidentChange): string | un
 
 export interface SetupReport {
   channelCreated: boolean;
+  /** Steps Slack refused for good (a missing scope, someone who cannot be invited). */
   problems: string[];
+  /** Slack was unavailable: the rest of the set-up is queued and resumes on its own. */
+  pending: boolean;
 }
 
 /** The ephemeral answer to whoever declared; `notes` say what the declaration changed (a shortened title). */
@@ -232,7 +235,10 @@ export function declaredReply(incident: IncidentRow, report: SetupReport, notes:
   const lines = [
     incident.channelId
       ? `${severityMarks[incident.severity] ?? ''} Declared *${incidentKey(incident.number)}*: join <#${incident.channelId}> to swarm.`
-      : `Recorded *${incidentKey(incident.number)}*, but its channel could not be created.`,
+      : report.pending
+        ? `Recorded *${incidentKey(incident.number)}*. Slack is not answering right now; Tandem keeps trying and will invite you to its channel.`
+        : `Recorded *${incidentKey(incident.number)}*, but its channel could not be created.`,
+    ...(incident.channelId && report.pending ? ['Slack is slow right now; Tandem finishes setting up the channel on its own.'] : []),
     ...notes.map((note) => `_${note}_`),
     ...report.problems.map((problem) => `• ${problem}`),
   ];

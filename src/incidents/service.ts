@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { BackgroundWork } from '../background';
-import { type Catalog, findService, requireService, respondersOf, type ServiceConfig } from '../catalog';
+import { type Catalog, findService, requireService, type ServiceConfig } from '../catalog';
 import type { DomainEvents } from '../events';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
@@ -10,23 +10,16 @@ import { conflict, invalid, isTandemError, notFound } from '../errors';
 import type { Logger } from '../log';
 import { findByReference } from '../references';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
-import { describeSlackError, slackErrorCode } from '../slack/errors';
+import { slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import type { Clock } from '../time';
-import {
-  announcement,
-  channelNote,
-  customerNotice,
-  type SetupReport,
-  summaryMessage,
-} from './blocks';
+import { announcement, channelNote, customerNotice, summaryMessage } from './blocks';
 import {
   defaultSeverity,
   describeChange,
   fitDeclaration,
   type IncidentChange,
   type IncidentStatus,
-  incidentChannelName,
   incidentKey,
   parseSeverity,
   problemKey,
@@ -35,6 +28,7 @@ import {
   timeToRestoreSeconds,
 } from './model';
 import * as store from './store';
+import { inviteToChannel } from './swarm';
 
 export interface IncidentDeps {
   db: Database;
@@ -45,6 +39,10 @@ export interface IncidentDeps {
   /** Interactive Web API client: waits out 429s and retries, for calls whose answer we need now. */
   slack: WebClient;
   outbox: OutboxWorker;
+  /** Rejects 429s instead of sleeping and never retries: swarm set-up records failures and retries durably. */
+  durableSlack: WebClient;
+  /** Aborted when the process stops: swarm set-up hands its lease back between steps. */
+  shutdown: AbortSignal;
   logger: Logger;
   timeZone: string;
   botUserId: string;
@@ -100,6 +98,7 @@ export async function declareIncident(
       requestKey: input.requestKey ?? null,
       dedupKey: input.dedupKey ?? null,
       private: input.private ?? false,
+      swarmInvite: input.invite ?? [],
       declaredAt: now,
       updatedAt: now,
     });
@@ -166,126 +165,6 @@ async function attachCause(tx: Database, deps: IncidentDeps, incident: IncidentR
   const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
   await recordChange(tx, deps, linked, change, actor, now, { change: cause.id, key: `CHG-${cause.number}` });
   return linked;
-}
-
-/**
- * Opens the swarm: channel, people, pinned summary, announcements. Each step checks
- * what is already recorded, so running it again (a retry, "Try again") finishes the
- * job without repeating what succeeded.
- */
-export async function openSwarm(
-  deps: IncidentDeps,
-  incidentId: string,
-  invite: string[] = [],
-): Promise<{ incident: IncidentRow; report: SetupReport }> {
-  let incident = await requireIncident(deps.db, incidentId);
-  const service = incident.service ? findService(deps.catalog, incident.service) : undefined;
-  const report: SetupReport = { channelCreated: false, problems: [] };
-  const fail = async (step: string, error: unknown) => {
-    const reason = describeSlackError(error);
-    report.problems.push(`I could not ${step}: ${reason}`);
-    deps.logger.warn({ incident: incident.number, step, error: slackErrorCode(error) }, 'swarm setup step failed');
-    await store.appendEvent(deps.db, {
-      incidentId: incident.id,
-      at: deps.clock.now(),
-      actor: 'tandem',
-      kind: 'slack_error',
-      text: `Could not ${step}: ${slackErrorCode(error)}`,
-      data: { step, error: slackErrorCode(error) },
-    });
-  };
-
-  if (!incident.channelId) {
-    try {
-      const channel = await createChannel(deps, incident);
-      incident = await store.updateIncident(deps.db, incident.id, { channelId: channel.id, channelName: channel.name });
-      report.channelCreated = true;
-      await store.appendEvent(deps.db, {
-        incidentId: incident.id,
-        at: deps.clock.now(),
-        actor: 'tandem',
-        kind: 'channel_created',
-        text: `Opened #${channel.name}`,
-        data: { channel: channel.id, name: channel.name },
-      });
-    } catch (error) {
-      await fail('create the incident channel', error);
-    }
-  }
-
-  const channelId = incident.channelId;
-  if (channelId) {
-    const people = [
-      ...(isSlackUserId(incident.declaredBy) ? [incident.declaredBy] : []),
-      ...(service ? respondersOf(service) : []),
-      ...(incident.commander ? [incident.commander] : []),
-      ...invite,
-    ];
-    for (const failure of await inviteToChannel(deps, channelId, people)) {
-      await fail(`invite <@${failure.user}>`, failure.error);
-    }
-    if (!incident.summaryTs) {
-      try {
-        const posted = await deps.slack.chat.postMessage({ channel: channelId, ...summaryMessage(incident) });
-        incident = await store.updateIncident(deps.db, incident.id, { summaryTs: posted.ts ?? null });
-      } catch (error) {
-        await fail('post the incident summary', error);
-      }
-      if (incident.summaryTs) {
-        try {
-          await deps.slack.pins.add({ channel: channelId, timestamp: incident.summaryTs });
-        } catch (error) {
-          if (slackErrorCode(error) !== 'already_pinned') await fail('pin the summary', error);
-        }
-      }
-    }
-  }
-
-  // Keyed per incident and channel, so a second run announces nothing twice.
-  await enqueue(deps.db, deps.clock, noticesFor(incident, service, { kind: 'declared' }, incident.declaredBy, 'declared', false));
-  deps.outbox.kick();
-  deps.events.emit({ kind: 'incident', incident });
-  return { incident, report };
-}
-
-async function createChannel(deps: IncidentDeps, incident: IncidentRow): Promise<{ id: string; name: string }> {
-  const attempts = 10;
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const name = incidentChannelName(incident, deps.timeZone, attempt);
-    try {
-      const result = await deps.slack.conversations.create({ name, is_private: incident.private });
-      const id = result.channel?.id;
-      if (!id) throw new Error('conversations.create answered without a channel id');
-      return { id, name: result.channel?.name ?? name };
-    } catch (error) {
-      if (slackErrorCode(error) !== 'name_taken' || attempt === attempts) throw error;
-    }
-  }
-  throw new Error('unreachable');
-}
-
-/** Invites everyone it can; returns who could not be invited and why. */
-async function inviteToChannel(
-  deps: IncidentDeps,
-  channel: string,
-  people: string[],
-): Promise<Array<{ user: string; error: unknown }>> {
-  const users = [...new Set(people)].filter((user) => user !== deps.botUserId && isSlackUserId(user));
-  if (users.length === 0) return [];
-  const perUser = (errors: unknown) =>
-    (Array.isArray(errors) ? errors : [])
-      .filter((entry): entry is { user: string; error: string } => typeof entry?.user === 'string')
-      .filter((entry) => entry.error !== 'already_in_channel')
-      .map((entry) => ({ user: entry.user, error: { code: 'slack_webapi_platform_error', data: { error: entry.error } } }));
-  try {
-    const result = await deps.slack.conversations.invite({ channel, users: users.join(','), force: true });
-    return perUser((result as { errors?: unknown }).errors);
-  } catch (error) {
-    const failures = perUser((error as { data?: { errors?: unknown } }).data?.errors);
-    if (failures.length > 0) return failures;
-    if (slackErrorCode(error) === 'already_in_channel') return [];
-    return users.map((user) => ({ user, error }));
-  }
 }
 
 type Decision = { patch: store.IncidentPatch; change: IncidentChange };
@@ -356,7 +235,7 @@ export async function assignCommander(deps: IncidentDeps, incidentId: string, ac
     return { patch: { commander }, change: { kind: 'commander', from: current.commander, to: commander } };
   });
   if (incident.channelId) {
-    for (const failure of await inviteToChannel(deps, incident.channelId, [commander])) {
+    for (const failure of await inviteToChannel(deps.slack, deps.botUserId, incident.channelId, [commander])) {
       deps.logger.warn({ incident: incident.number, error: slackErrorCode(failure.error) }, 'could not invite commander');
     }
   }
@@ -456,7 +335,7 @@ export async function refreshSummary(deps: IncidentDeps, incidentId: string): Pr
 }
 
 /** The posts one change causes: the swarm channel, the service's incidents channel, its customers. */
-function noticesFor(
+export function noticesFor(
   incident: IncidentRow,
   service: ServiceConfig | undefined,
   change: IncidentChange,

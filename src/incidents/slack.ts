@@ -32,11 +32,11 @@ import {
   declareIncident,
   type IncidentDeps,
   linkCause,
-  openSwarm,
   postUpdate,
   resolveIncident,
 } from './service';
 import * as store from './store';
+import { openSwarm, retrySwarmNow } from './swarm';
 
 /** `/incident`, the pinned summary's buttons and the incident modals. */
 export function register(app: App, deps: IncidentDeps): void {
@@ -140,9 +140,10 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
         service: parsed.service ?? serviceOfChannel(deps.catalog, command.channel_id),
         private: parsed.private,
         actor: command.user_id,
+        invite: parsed.invite,
         requestKey: `slack:command:${command.trigger_id}`,
       });
-      const swarm = await openSwarm(deps, incident.id, parsed.invite);
+      const swarm = await openSwarm(deps, incident.id);
       await respond({ response_type: 'ephemeral', ...declaredReply(swarm.incident, swarm.report, notes) });
       return;
     }
@@ -244,7 +245,7 @@ async function onLinkCause(deps: IncidentDeps, { ack, body, respond, client }: A
 
 async function onRetrySetup(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
   await ack();
-  const swarm = await openSwarm(deps, readClick(body, incidentButton).value);
+  const swarm = await retrySwarmNow(deps, readClick(body, incidentButton).value);
   await respond({ response_type: 'ephemeral', replace_original: true, ...declaredReply(swarm.incident, swarm.report) });
 }
 

@@ -1,10 +1,11 @@
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
 import { type OutboxRow, slackOutbox } from '../db/schema';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
+import { leaseMs, whileRenewing } from '../db/lease';
 import { WorkspacePause } from './workspace-pause';
 
 /** A Slack Web API call to make after the transaction that wrote it commits. */
@@ -55,7 +56,8 @@ const transientSlackErrors = new Set([
 ]);
 
 const maxBackoffMs = 10 * 60_000;
-const leaseMs = 60_000;
+/** Marking a row sent is retried this often before its lease is left to run out (then it is sent again). */
+const markSentAttempts = 3;
 
 export type DeliveryOutcome =
   | { kind: 'sent'; response: Record<string, unknown> }
@@ -104,7 +106,8 @@ export interface OutboxWorkerOptions {
 
 /**
  * Sends the outbox. Any number of instances may run one: rows are claimed with
- * `FOR UPDATE SKIP LOCKED` and a lease that a crashed instance's rows outlive.
+ * `FOR UPDATE SKIP LOCKED` and a short lease, renewed while this instance still
+ * holds them, so a crashed instance's rows are taken over within seconds.
  */
 export class OutboxWorker {
   private readonly handlers = new Map<string, OutboxTopicHandler>();
@@ -114,6 +117,8 @@ export class OutboxWorker {
   private stopped = false;
   private readonly workspacePause = new WorkspacePause();
   private resumeTimer: NodeJS.Timeout | undefined;
+  /** Rows claimed and not yet settled, whose leases this instance renews. */
+  private readonly inHand = new Set<number>();
 
   constructor(private readonly options: OutboxWorkerOptions) {}
 
@@ -157,6 +162,10 @@ export class OutboxWorker {
     } while (this.again);
   }
 
+  /**
+   * Claims nothing more and finishes the calls already made; rows claimed but not
+   * yet sent are handed back at once, for the next instance to send in order.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
@@ -165,21 +174,42 @@ export class OutboxWorker {
   }
 
   private async runUntilIdle(): Promise<void> {
-    for (;;) {
-      const rows = await this.claim();
-      if (rows.length === 0) return;
-      // One row per channel at most, so these can go out side by side.
-      const queue = [...rows];
-      const held: OutboxRow[] = [];
-      const lanes = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
-        for (let row = queue.shift(); row; row = queue.shift()) {
-          if (this.workspacePause.pausedUntil(this.options.clock.now().getTime())) held.push(row);
-          else await this.send(row);
+    const renew = () => this.renewLeases();
+    const onRenewalError = (error: unknown) => this.options.logger.warn({ err: error }, 'could not renew outbox leases');
+    await whileRenewing(renew, onRenewalError, async () => {
+      while (!this.stopped) {
+        const rows = await this.claim();
+        if (rows.length === 0) return;
+        for (const row of rows) this.inHand.add(row.id);
+        // One row per channel at most, so these can go out side by side.
+        const queue = [...rows];
+        const held: OutboxRow[] = [];
+        const unsent: OutboxRow[] = [];
+        const lanes = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
+          for (let row = queue.shift(); row; row = queue.shift()) {
+            if (this.stopped) unsent.push(row);
+            else if (this.workspacePause.pausedUntil(this.options.clock.now().getTime())) held.push(row);
+            else await this.send(row);
+          }
+        });
+        try {
+          await Promise.all(lanes);
+          await this.release(held);
+          await this.handBack(unsent);
+        } finally {
+          for (const row of rows) this.inHand.delete(row.id);
         }
-      });
-      await Promise.all(lanes);
-      await this.release(held);
-    }
+      }
+    });
+  }
+
+  /** Keeps the leases of rows still in hand from running out while slow calls are answered. */
+  private async renewLeases(): Promise<void> {
+    if (this.inHand.size === 0) return;
+    await this.options.db
+      .update(slackOutbox)
+      .set({ lockedUntil: new Date(this.options.clock.now().getTime() + leaseMs) })
+      .where(and(inArray(slackOutbox.id, [...this.inHand]), eq(slackOutbox.status, 'pending'), isNotNull(slackOutbox.lockedUntil)));
   }
 
   /** Hands back rows claimed but not sent because the workspace is rate limited; they go first when it resumes. */
@@ -189,6 +219,15 @@ export class OutboxWorker {
     await this.options.db
       .update(slackOutbox)
       .set({ lockedUntil: null, notBefore: new Date(resumeAt), attempts: sql`${slackOutbox.attempts} - 1` })
+      .where(inArray(slackOutbox.id, rows.map((row) => row.id)));
+  }
+
+  /** Rows claimed but never tried (the worker is stopping): free again now, their attempt not counted. */
+  private async handBack(rows: OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.options.db
+      .update(slackOutbox)
+      .set({ lockedUntil: null, attempts: sql`${slackOutbox.attempts} - 1` })
       .where(inArray(slackOutbox.id, rows.map((row) => row.id)));
   }
 
@@ -241,10 +280,7 @@ export class OutboxWorker {
     const now = clock.now();
     switch (outcome.kind) {
       case 'sent':
-        await db
-          .update(slackOutbox)
-          .set({ status: 'sent', sentAt: now, response: outcome.response, lockedUntil: null, lastError: null })
-          .where(eq(slackOutbox.id, row.id));
+        await this.markSent(row, now, outcome.response);
         await this.notify(row, () => handler?.sent?.(row, outcome.response));
         return;
       case 'retry':
@@ -264,6 +300,26 @@ export class OutboxWorker {
         // A failed call does not hold back the channel: the next message may well succeed.
         await this.notify(row, () => handler?.failed?.(row, outcome.error));
         return;
+    }
+  }
+
+  /**
+   * Slack has the message now; until this UPDATE commits, a crash means it is sent
+   * again once the lease runs out. So it is the only statement between Slack's
+   * answer and the row's `sent`, retried briefly if the database hiccups.
+   */
+  private async markSent(row: OutboxRow, now: Date, response: Record<string, unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.options.db
+          .update(slackOutbox)
+          .set({ status: 'sent', sentAt: now, response, lockedUntil: null, lastError: null })
+          .where(eq(slackOutbox.id, row.id));
+        return;
+      } catch (error) {
+        if (attempt >= markSentAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 

@@ -168,6 +168,9 @@ describe('declaring an incident', () => {
     t.slack.failNext('conversations.create', { rateLimitedFor: 1 });
     await t.simulator.command(alice, general, '/incident', 'Queue backlog');
     await t.idle();
+    // The set-up waits as long as Slack asked, in the database, then resumes.
+    t.clock.advance(1_000);
+    await t.idle();
     const [row] = await allIncidents();
     expect(row!.channelName).toBe('inc-20261123-1-queue-backlog');
     expect(t.slack.callsOf('conversations.create')).toHaveLength(2);

@@ -131,4 +131,68 @@ describe('Slack outbox', () => {
     expect(order('C0A')).toEqual([...order('C0A')].sort((a, b) => a - b));
     expect(order('C0B')).toEqual([...order('C0B')].sort((a, b) => a - b));
   });
+
+  const rows = () => database.handle.db.select().from(slackOutbox).orderBy(asc(slackOutbox.id));
+  const waitUntil = async (condition: () => boolean) => {
+    for (let waited = 0; !condition(); waited += 20) {
+      if (waited > 5_000) throw new Error('condition not met in 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('leases a message it sends for seconds, so a crashed instance holds up its channel briefly', async () => {
+    await enqueue(database.handle.db, clock, [post('C0A', 'in flight')]);
+    slack.failNext('chat.postMessage', { delayMs: 1_000 });
+    const sending = worker().drain();
+    await waitUntil(() => slack.callsOf('chat.postMessage').length === 1);
+    const [claimed] = await rows();
+    const leaseLeft = claimed!.lockedUntil!.getTime() - clock.now().getTime();
+    expect(leaseLeft).toBeGreaterThan(0);
+    expect(leaseLeft).toBeLessThanOrEqual(15_000);
+    await sending;
+    expect(texts('C0A')).toEqual(['in flight']);
+  });
+
+  it('renews the lease of a call Slack is slow to answer, so no other instance sends it again', async () => {
+    await enqueue(database.handle.db, clock, [post('C0A', 'slow')]);
+    slack.failNext('chat.postMessage', { delayMs: 3_500 });
+    const first = worker();
+    const sending = first.drain();
+    await waitUntil(() => slack.callsOf('chat.postMessage').length === 1);
+    // Past the first lease: only a renewal keeps the row from a second instance.
+    clock.advance(12_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_200));
+    const [leased] = await rows();
+    expect(leased!.lockedUntil!.getTime()).toBeGreaterThan(clock.now().getTime());
+    expect(leased!.lockedUntil!.getTime()).toBeLessThanOrEqual(clock.now().getTime() + 15_000);
+    await worker().drain();
+    await sending;
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(texts('C0A')).toEqual(['slow']);
+    expect((await rows())[0]).toMatchObject({ status: 'sent', lockedUntil: null });
+  });
+
+  it('stops promptly with a slow Slack: finishes the calls in flight and hands back the rest', async () => {
+    const channels = Array.from({ length: 20 }, (_, index) => `C1${String(index).padStart(2, '0')}`);
+    for (const id of channels) slack.addChannel({ id, name: id.toLowerCase() });
+    // Two messages per channel: the second is claimable only once the first is settled.
+    await enqueue(database.handle.db, clock, [...channels, ...channels].map((channel) => post(channel, `to ${channel}`)));
+    slack.failNext('chat.postMessage', { delayMs: 500 }, 40);
+    const outbox = new OutboxWorker({ db: database.handle.db, client: client(), clock, logger, concurrency: 4 });
+    outbox.start();
+    await waitUntil(() => slack.callsOf('chat.postMessage').length === 4);
+    const started = performance.now();
+    await outbox.stop();
+    const stoppedInMs = performance.now() - started;
+    expect(stoppedInMs).toBeLessThan(1_000);
+    const after = await rows();
+    expect(after.filter((row) => row.status === 'sent')).toHaveLength(4);
+    const pending = after.filter((row) => row.status === 'pending');
+    expect(pending).toHaveLength(36);
+    // Nothing stays leased: another instance (or the next start) sends the rest at once, none twice.
+    expect(pending.every((row) => row.lockedUntil === null && row.attempts === 0)).toBe(true);
+    await worker().drain();
+    expect(slack.messages).toHaveLength(40);
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(40);
+  });
 });

@@ -17,6 +17,9 @@ import { timestamptz } from './columns';
 
 export const incidentStatus = pgEnum('incident_status', ['investigating', 'identified', 'monitoring', 'resolved']);
 
+/** Whether the swarm set-up (channel, invites, pinned summary, announcements) still has steps to run. */
+export const swarmSetupState = pgEnum('swarm_setup_state', ['pending', 'done']);
+
 export const incidents = pgTable(
   'incidents',
   {
@@ -37,6 +40,21 @@ export const incidents = pgTable(
     channelId: text(),
     channelName: text(),
     summaryTs: text(),
+    summaryPinned: boolean().notNull().default(false),
+    /**
+     * Swarm set-up is a durable job on the row: pending from the insert, claimed with a
+     * lease by whichever instance runs it, resumed after a crash, retried with backoff.
+     */
+    swarmSetup: swarmSetupState().notNull().default('pending'),
+    /** The channel name asked of Slack, written before asking, so a retry adopts that channel instead of making a second. */
+    swarmChannelName: text(),
+    /** People named at declaration, invited with the declarer and the service's responders. */
+    swarmInvite: text().array().notNull().default(sql`'{}'::text[]`),
+    swarmInvited: boolean().notNull().default(false),
+    swarmAttempts: integer().notNull().default(0),
+    swarmNotBefore: timestamptz(),
+    swarmLockedUntil: timestamptz(),
+    swarmLastError: text(),
     declaredAt: timestamptz().notNull(),
     resolvedAt: timestamptz(),
     resolution: text(),
@@ -56,6 +74,7 @@ export const incidents = pgTable(
     index('incidents_caused_by_deployment_id_idx').on(table.causedByDeploymentId),
     index('incidents_service_resolved_at_idx').on(table.service, table.resolvedAt),
     index('incidents_resolved_at_idx').on(table.resolvedAt),
+    index('incidents_swarm_setup_pending_idx').on(table.swarmNotBefore).where(sql`${table.swarmSetup} = 'pending'`),
   ],
 );
 

@@ -90,7 +90,9 @@ export type InjectedFailure =
   | { rateLimitedFor: number }
   | { httpStatus: number }
   /** Answers normally, but only after this long (a slow Slack). */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Carries the call out, then answers with this HTTP status: Slack did it, but its answer was lost on the way back. */
+  | { lostAnswer: number };
 
 export interface FakeSlackOptions {
   /** Where this stand-in is reachable, without a trailing slash; the Web API is at `${origin}/api/`. */
@@ -233,6 +235,10 @@ export class FakeSlack {
   handle(method: string, args: Json, authorization: string | undefined): WebApiAnswer {
     this.calls.push({ method, args });
     const injected = this.takeFailure(method);
+    if (injected && 'lostAnswer' in injected.failure) {
+      this.answer(method, args, authorization);
+      return injected.answer;
+    }
     if (injected && !('delayMs' in injected.failure)) return injected.answer;
     const delayMs = injected && 'delayMs' in injected.failure ? injected.failure.delayMs : undefined;
     const retryAfter = method === 'chat.postMessage' ? this.postingLimits?.admit(String(args.channel ?? '')) : 0;
@@ -323,6 +329,22 @@ export class FakeSlack {
       if (this.channelByName(name)) throw new SlackApiError('name_taken');
       const channel = this.addChannel({ name, isPrivate: args.is_private === true || args.is_private === 'true' });
       return { channel: this.channelJson(channel) };
+    },
+
+    'conversations.list': (args) => {
+      const types = String(args.types ?? 'public_channel').split(',');
+      const listed = [...this.channels.values()].filter(
+        (channel) =>
+          !channel.isIm &&
+          types.includes(channel.isPrivate ? 'private_channel' : 'public_channel') &&
+          (!channel.isPrivate || channel.members.has(this.botUserId)) &&
+          !(channel.isArchived && (args.exclude_archived === true || args.exclude_archived === 'true')),
+      );
+      const start = Number(args.cursor || 0);
+      const limit = Math.min(1000, Number(args.limit ?? 100));
+      const page = listed.slice(start, start + limit);
+      const next = start + limit < listed.length ? String(start + limit) : '';
+      return { channels: page.map((channel) => this.channelJson(channel)), response_metadata: { next_cursor: next } };
     },
 
     'conversations.info': (args) => ({ channel: this.channelJson(this.visibleChannel(args.channel)) }),
@@ -492,6 +514,8 @@ export class FakeSlack {
       case 'conversations.info':
       case 'conversations.members':
         return privateChannel ? 'groups:read' : 'channels:read';
+      case 'conversations.list':
+        return String(args.types ?? '').includes('private_channel') ? 'groups:read' : 'channels:read';
       case 'conversations.join':
         return 'channels:join';
       case 'chat.postMessage':
@@ -548,6 +572,7 @@ export class FakeSlack {
     if ('rateLimitedFor' in failure) return { failure, answer: rateLimited(failure.rateLimitedFor) };
     if ('httpStatus' in failure) return { failure, answer: { status: failure.httpStatus, headers: {}, body: { ok: false, error: 'fatal_error' } } };
     if ('delayMs' in failure) return { failure, answer: ok({}) };
+    if ('lostAnswer' in failure) return { failure, answer: { status: failure.lostAnswer, headers: {}, body: { ok: false, error: 'fatal_error' } } };
     return { failure, answer: this.error(failure.error, failure.extra) };
   }
 
