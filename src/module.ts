@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ApiRoute } from './api/router';
 import type { BackgroundWork } from './background';
 import type { Catalog } from './catalog';
-import type { Database } from './db/client';
+import type { Database, DatabaseHandle } from './db/client';
 import type { DomainEvents } from './events';
 import type { Schedule } from './jobs/scheduler';
 import type { Logger } from './log';
@@ -13,6 +13,8 @@ import type { Clock } from './time';
 /** What every domain is built from; the composition root makes one and hands it to each. */
 export interface ModuleContext {
   db: Database;
+  /** The open database itself, for the domains that LISTEN on it. */
+  database: DatabaseHandle;
   clock: Clock;
   catalog: Catalog;
   logger: Logger;
@@ -21,6 +23,10 @@ export interface ModuleContext {
   events: DomainEvents;
   /** Interactive Web API client: waits out 429s and retries, for calls whose answer is needed now. */
   slack: WebClient;
+  /** Rejects rate-limited calls instead of sleeping: for durable work that reschedules itself. */
+  durableSlack: WebClient;
+  /** Aborted on shutdown: long-polls answer, durable work stops at its next step. */
+  shutdown: AbortSignal;
   timeZone: string;
   botUserId: string;
 }
@@ -40,5 +46,7 @@ export interface DomainModule {
   schedules?: Schedule[];
   /** Work the domain runs beside the request path (a listener on the database), started before serving. */
   start?(): Promise<void>;
+  /** Resolves when the domain's own workers have nothing due (tests and shutdown wait on it). */
+  idle?(): Promise<void>;
   stop?(): Promise<void>;
 }

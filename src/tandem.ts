@@ -3,31 +3,22 @@ import { createApiHandler } from './api/router';
 import { TokenVerifier } from './api/tokens';
 import { BackgroundWork } from './background';
 import type { Catalog } from './catalog';
+import { createChanges } from './changes/module';
 import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
-import { closeServer, createHttpServer, listen } from './http/server';
-import { changeRoutes } from './changes/api';
-import { DecisionFeed } from './changes/decisions';
-import { type ChangeDeps, changeTopics, expireStaleChanges, rememberApprovalMessage, remindApprovers } from './changes/service';
-import * as changesSlack from './changes/slack';
 import { DomainEvents } from './events';
-import type { HomeDeps } from './home/slack';
-import * as homeSlack from './home/slack';
-import { incidentRoutes } from './incidents/api';
-import { metricsRoutes } from './metrics/api';
-import { attachTrendChart, postImprovementReports, type ReportDeps, reportTopic } from './metrics/report';
-import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './incidents/service';
-import * as incidentsSlack from './incidents/slack';
-import { SwarmSetupWorker } from './incidents/swarm';
-import type { Logger } from './log';
+import { createHome } from './home/module';
+import { closeServer, createHttpServer, listen } from './http/server';
+import { createIncidents } from './incidents/module';
+import type { SwarmSetupWorker } from './incidents/swarm';
 import { pruneExpiredRecords } from './jobs/housekeeping';
 import { Scheduler } from './jobs/scheduler';
+import type { Logger } from './log';
+import { createMetrics } from './metrics/module';
+import type { DomainModule, ModuleContext } from './module';
 import { createSlackApp } from './slack/app';
 import { OutboxWorker } from './slack/outbox';
-import { sprintRoutes } from './sprints/api';
-import { postScheduledDigests, remindAboutUnlinkedRequests } from './sprints/scheduled';
-import { digestTopic, handleUndeliverableDigest, recordDigestPosted, type SprintDeps } from './sprints/service';
-import * as sprintsSlack from './sprints/slack';
+import { createSprints } from './sprints/module';
 import { type Clock, systemClock } from './time';
 
 export interface TandemOptions {
@@ -53,7 +44,7 @@ export interface Tandem {
   stop(): Promise<void>;
 }
 
-/** The composition root: database → Slack app → domains → HTTP server → workers. */
+/** The composition root: database → Slack app → domain modules → HTTP server → workers. */
 export async function startTandem(options: TandemOptions): Promise<Tandem> {
   const { config, catalog, logger } = options;
   const clock = options.clock ?? systemClock;
@@ -65,113 +56,37 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const background = new BackgroundWork((error) => logger.error({ err: error }, 'background work failed'));
     const slack = await createSlackApp({ config: config.slack, logger, db, clock, background });
     const outbox = new OutboxWorker({ db, client: slack.outboxClient, clock, logger });
-
-    const events = new DomainEvents();
     const shutdown = new AbortController();
-    const incidents: IncidentDeps = {
-      db,
-      events,
-      clock,
-      catalog,
-      logger,
-      background,
-      outbox,
-      slack: slack.client,
-      durableSlack: slack.outboxClient,
-      shutdown: shutdown.signal,
-      timeZone: config.timeZone,
-      botUserId: slack.botUserId,
+    const context: ModuleContext = {
+      ...{ db, database, clock, catalog, logger, background, outbox, events: new DomainEvents() },
+      ...{ slack: slack.client, durableSlack: slack.outboxClient, shutdown: shutdown.signal, timeZone: config.timeZone, botUserId: slack.botUserId },
     };
-    const swarms = new SwarmSetupWorker(incidents);
-    const decisions = new DecisionFeed(database);
-    await decisions.start();
-    const changes: ChangeDeps = { db, events, clock, catalog, logger, background, outbox, slack: slack.client, timeZone: config.timeZone, decisions };
-    const home: HomeDeps = { db, clock, catalog, timeZone: config.timeZone, slack: slack.client, logger, background, events };
-    const reports: ReportDeps = { db, clock, catalog, timeZone: config.timeZone, slack: slack.client, logger, outbox };
+    const incidents = createIncidents(context);
+    const modules: DomainModule[] = [incidents, createChanges(context), createSprints(context), createMetrics(context), createHome(context)];
+    for (const module of modules) {
+      module.register?.(slack.app);
+      for (const [topic, handler] of module.outboxHandlers ?? []) outbox.on(topic, handler);
+    }
+    // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.
+    const housekeeping = { name: 'housekeeping', cron: '17 * * * *', timeZone: config.timeZone, run: () => pruneExpiredRecords(db, clock) };
+    const scheduler = new Scheduler([housekeeping, ...modules.flatMap((module) => module.schedules ?? [])], logger);
+    const routes = modules.flatMap((module) => module.routes ?? []);
+    const api = createApiHandler({ routes, tokens: new TokenVerifier(db, clock), db, clock, logger, shutdown: shutdown.signal });
+    const server = createHttpServer({ slack: slack.requestListener, api, ready: () => database.ping(), logger });
 
-    incidentsSlack.register(slack.app, incidents);
-    changesSlack.register(slack.app, changes);
-    homeSlack.register(slack.app, home);
-    outbox.on(noticeTopic, {
-      failed: async (row, error) => {
-        if (row.ref && row.channel) await recordUndeliveredNotice(incidents, row.ref, row.channel, error);
-      },
-    });
-    outbox.on(reportTopic, {
-      sent: async (row, response) => {
-        if (typeof response.channel === 'string' && typeof response.ts === 'string') {
-          await attachTrendChart(reports, row.ref, response.channel, response.ts);
-        }
-      },
-    });
-    outbox.on(changeTopics.approvalRequest, {
-      sent: async (row, response) => {
-        if (row.ref && typeof response.channel === 'string' && typeof response.ts === 'string') {
-          await rememberApprovalMessage(changes, row.ref, response.channel, response.ts);
-        }
-      },
-    });
-
-    const sprints: SprintDeps = { db, clock, catalog, logger, outbox, background, slack: slack.client, timeZone: config.timeZone };
-    sprintsSlack.register(slack.app, sprints);
-    outbox.on(digestTopic, {
-      sent: (row, response) => recordDigestPosted(sprints, row, response),
-      failed: (row, error) => handleUndeliverableDigest(sprints, row, error),
-    });
-
-    const server = createHttpServer({
-      slack: slack.requestListener,
-      api: createApiHandler({
-        routes: [...incidentRoutes(incidents), ...changeRoutes(changes), ...sprintRoutes(sprints), ...metricsRoutes(home)],
-        tokens: new TokenVerifier(db, clock),
-        db,
-        clock,
-        logger,
-        shutdown: shutdown.signal,
-      }),
-      ready: () => database.ping(),
-      logger,
-    });
-    const scheduler = new Scheduler(
-      [
-        // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.
-        { name: 'housekeeping', cron: '17 * * * *', timeZone: config.timeZone, run: () => pruneExpiredRecords(db, clock) },
-        // Approvers of long-pending changes are nudged once per their service's interval.
-        { name: 'change-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: async () => void (await remindApprovers(changes)) },
-        // Undecided changes are cancelled after their service's expiry.
-        { name: 'change-expiry', cron: '7,37 * * * *', timeZone: config.timeZone, run: async () => void (await expireStaleChanges(changes)) },
-        // The continual-improvement report's own schedule is in the catalog; each period is posted once.
-        { name: 'improvement-report', cron: '*/10 * * * *', timeZone: config.timeZone, run: () => postImprovementReports(reports), runAtStart: true },
-        // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.
-        { name: 'sprint-digests', cron: '* * * * *', timeZone: config.timeZone, run: () => postScheduledDigests(sprints), runAtStart: true },
-        // Owners hear once a day about customer requests that no feature answers yet.
-        { name: 'customer-request-reminders', cron: '*/5 * * * *', timeZone: config.timeZone, run: () => remindAboutUnlinkedRequests(sprints), runAtStart: true },
-      ],
-      logger,
-    );
-
+    for (const module of modules) await module.start?.();
     const port = await listen(server, config.port);
     await slack.start();
     outbox.start();
-    swarms.start();
     scheduler.start();
-    logger.info(
-      { port, mode: config.slack.appToken ? 'socket' : 'http', database: database.kind, services: Object.keys(catalog.services).length },
-      'tandem is serving',
-    );
+    logger.info({ port, mode: config.slack.appToken ? 'socket' : 'http', database: database.kind, services: Object.keys(catalog.services).length }, 'tandem is serving');
 
     return {
-      server,
-      port,
-      database,
-      outbox,
-      swarms,
-      background,
-      scheduler,
+      ...{ server, port, database, outbox, swarms: incidents.swarms, background, scheduler },
       async idle() {
         await scheduler.idle();
         await background.idle();
-        await swarms.drain();
+        for (const module of modules) await module.idle?.();
         await outbox.drain();
         await background.idle();
       },
@@ -182,9 +97,8 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
         await slack.stop();
         await scheduler.stop();
         await background.idle();
-        await swarms.stop();
+        for (const module of [...modules].reverse()) await module.stop?.();
         await outbox.stop();
-        await decisions.stop();
         if (ownsDatabase) await database.close();
       },
     };

@@ -1,0 +1,36 @@
+import type { DomainModule, ModuleContext } from '../module';
+import { changeRoutes } from './api';
+import { DecisionFeed } from './decisions';
+import { type ChangeDeps, changeTopics, expireStaleChanges, rememberApprovalMessage, remindApprovers } from './service';
+import { register } from './slack';
+
+/** Change approvals: `/change`, votes, the gate API, reminders and expiry. */
+export function createChanges(ctx: ModuleContext): DomainModule {
+  const decisions = new DecisionFeed(ctx.database);
+  const deps: ChangeDeps = { ...ctx, decisions };
+  return {
+    register: (app) => register(app, deps),
+    routes: changeRoutes(deps),
+    outboxHandlers: [
+      [
+        changeTopics.approvalRequest,
+        {
+          sent: async (row, response) => {
+            if (row.ref && typeof response.channel === 'string' && typeof response.ts === 'string') {
+              await rememberApprovalMessage(deps, row.ref, response.channel, response.ts);
+            }
+          },
+        },
+      ],
+    ],
+    schedules: [
+      // Approvers of long-pending changes are nudged once per their service's interval.
+      { name: 'change-reminders', cron: '*/5 * * * *', timeZone: ctx.timeZone, run: async () => void (await remindApprovers(deps)) },
+      // Undecided changes are cancelled after their service's expiry.
+      { name: 'change-expiry', cron: '7,37 * * * *', timeZone: ctx.timeZone, run: async () => void (await expireStaleChanges(deps)) },
+    ],
+    // Long-polls on other instances hear of decisions through the database.
+    start: () => decisions.start(),
+    stop: () => decisions.stop(),
+  };
+}

@@ -1,0 +1,27 @@
+import type { DomainModule, ModuleContext } from '../module';
+import { metricsRoutes } from './api';
+import { attachTrendChart, postImprovementReports, type ReportDeps, reportTopic } from './report';
+
+/** Delivery KPIs: the DORA API and the continual-improvement report. */
+export function createMetrics(ctx: ModuleContext): DomainModule {
+  const deps: ReportDeps = ctx;
+  return {
+    routes: metricsRoutes(deps),
+    outboxHandlers: [
+      [
+        reportTopic,
+        {
+          sent: async (row, response) => {
+            if (typeof response.channel === 'string' && typeof response.ts === 'string') {
+              await attachTrendChart(deps, row.ref, response.channel, response.ts);
+            }
+          },
+        },
+      ],
+    ],
+    schedules: [
+      // The report's own schedule is in the catalog; each period is posted once.
+      { name: 'improvement-report', cron: '*/10 * * * *', timeZone: ctx.timeZone, run: () => postImprovementReports(deps), runAtStart: true },
+    ],
+  };
+}

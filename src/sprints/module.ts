@@ -1,0 +1,29 @@
+import type { DomainModule, ModuleContext } from '../module';
+import { sprintRoutes } from './api';
+import { postScheduledDigests, remindAboutUnlinkedRequests } from './scheduled';
+import { digestTopic, handleUndeliverableDigest, recordDigestPosted, type SprintDeps } from './service';
+import { register } from './slack';
+
+/** Sprint digests and customer requests: `/sprint`, the request shortcut, digest schedules. */
+export function createSprints(ctx: ModuleContext): DomainModule {
+  const deps: SprintDeps = ctx;
+  return {
+    register: (app) => register(app, deps),
+    routes: sprintRoutes(deps),
+    outboxHandlers: [
+      [
+        digestTopic,
+        {
+          sent: (row, response) => recordDigestPosted(deps, row, response),
+          failed: (row, error) => handleUndeliverableDigest(deps, row, error),
+        },
+      ],
+    ],
+    schedules: [
+      // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.
+      { name: 'sprint-digests', cron: '* * * * *', timeZone: ctx.timeZone, run: () => postScheduledDigests(deps), runAtStart: true },
+      // Owners hear once a day about customer requests that no feature answers yet.
+      { name: 'customer-request-reminders', cron: '*/5 * * * *', timeZone: ctx.timeZone, run: () => remindAboutUnlinkedRequests(deps), runAtStart: true },
+    ],
+  };
+}
