@@ -13,7 +13,8 @@ import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox'
 import { slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import type { Clock } from '../time';
-import { announcement, channelNote, customerNotice, summaryMessage } from './blocks';
+import { summaryMessage } from './blocks';
+import { announcement, channelNote, customerNotice } from './notice-blocks';
 import {
   defaultSeverity,
   describeChange,

@@ -7,22 +7,8 @@ import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../
 import { ephemeral } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
-import {
-  commanderModal,
-  declaredReply,
-  declareModal,
-  fieldIds,
-  followUpModal,
-  helpText,
-  incidentActionIds,
-  incidentViewIds,
-  linkCauseModal,
-  problemCreatedReply,
-  resolveModal,
-  severityModal,
-  statusModal,
-  updateModal,
-} from './blocks';
+import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
+import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
 import { type IncidentCommand, incidentKey, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import {
   assignCommander,
