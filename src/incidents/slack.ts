@@ -10,17 +10,11 @@ import { readViewState, type ViewState } from '../slack/view-state';
 import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
 import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
 import { type IncidentCommand, incidentKey, parseIncidentCommand, parseSeverity, parseStatus } from './model';
-import {
-  assignCommander,
-  changeSeverity,
-  changeStatus,
-  createFollowUp,
-  declareIncident,
-  type IncidentDeps,
-  linkCause,
-  postUpdate,
-  resolveIncident,
-} from './service';
+import { linkCause } from './cause';
+import { declareIncident } from './declare';
+import type { IncidentDeps } from './deps';
+import { createFollowUp } from './follow-ups';
+import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
 import { openSwarm, retrySwarmNow } from './swarm';
 
