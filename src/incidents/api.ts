@@ -206,7 +206,7 @@ function alertAnswer(incident: IncidentRow, token: ApiToken, warnings: string[])
   };
 }
 
-export function incidentResource(incident: IncidentRow) {
+function incidentResource(incident: IncidentRow) {
   return {
     id: incident.id,
     number: incident.number,

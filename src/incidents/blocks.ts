@@ -2,7 +2,7 @@ import type { IncidentRow, ProblemRow } from '../db/schema';
 import { actions, type Block, button, context, fields, header, type Message, section } from '../slack/blocks';
 import { actorMention, slackDate, toMrkdwn, toPlainText } from '../slack/text';
 import { formatDuration } from '../time';
-import { type IncidentStatus, incidentKey, incidentStatuses, problemKey, severityLabel, timeToRestoreSeconds } from './model';
+import { type IncidentStatus, incidentKey, incidentStatuses, isResolved, problemKey, severityLabel, timeToRestoreSeconds } from './model';
 
 /**
  * The pinned summary, the replies to whoever acted, and the IDs every incident view
@@ -62,7 +62,7 @@ export const reference = (incident: IncidentRow) =>
 /** The pinned summary at the top of the swarm channel, re-rendered after every change. */
 export function summaryMessage(incident: IncidentRow): Message {
   const value = incident.id;
-  const resolved = incident.status === 'resolved';
+  const resolved = isResolved(incident);
   const ttr = timeToRestoreSeconds(incident);
   const blocks: Block[] = [
     header(`${severityMarks[incident.severity] ?? ''} ${name(incident)}`.trim()),

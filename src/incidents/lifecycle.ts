@@ -6,7 +6,7 @@ import { unitOfWork } from '../unit-of-work';
 import { inviteToChannel } from './channel-invites';
 import type { IncidentDeps } from './deps';
 import { requireIncident } from './lookup';
-import { type IncidentChange, type IncidentStatus, incidentKey, type Severity, severityLabel, timeToRestoreSeconds } from './model';
+import { type IncidentChange, type IncidentStatus, incidentKey, isResolved, type Severity, severityLabel, timeToRestoreSeconds } from './model';
 import { recordChange, refreshSummary } from './notices';
 import * as store from './store';
 
@@ -40,7 +40,7 @@ async function changeIncident(
 }
 
 export function ensureOpen(incident: IncidentRow): void {
-  if (incident.status === 'resolved') {
+  if (isResolved(incident)) {
     throw conflict(
       'incident_resolved',
       `${incidentKey(incident.number)} is already resolved. If the problem is back, declare a new incident and mention ${incidentKey(incident.number)} in it.`,

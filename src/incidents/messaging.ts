@@ -11,7 +11,7 @@ import { announcement, channelNote, customerNotice } from './notice-blocks';
 export const noticeTopic = outboxTopic('incident.notice', z.uuid());
 
 /** The declarer's DM about set-up steps Slack refused for good, keyed to the incident. */
-export const setupProblemsTopic = outboxTopic('incident.setup_problems', z.uuid());
+const setupProblemsTopic = outboxTopic('incident.setup_problems', z.uuid());
 
 /** The posts one change causes: the swarm channel, the service's incidents channel, its customers. */
 export function noticesFor(

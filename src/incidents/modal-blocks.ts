@@ -8,12 +8,15 @@ import { fieldIds, incidentViewIds, reference, statusLabels } from './blocks';
 
 /** The incident modals: declare, and one per change to an open incident. */
 
+/** The longest text Slack lets a plain-text input hold. */
+const slackInputLimit = 3000;
+
 export function declareModal(catalog: Catalog, defaults: { service?: string; title?: string } = {}): ModalView {
   const services = serviceNames(catalog);
   const blocks: Block[] = [
-    // Slack's own maximum, not the title's: Tandem shortens a long title itself, so nobody in an outage is stopped by a counter.
+    // Slack's maximum, not the title's: Tandem shortens a long title itself, so nobody in an outage is stopped by a counter.
     textInput(fieldIds.title, 'Title', {
-      maxLength: 3000,
+      maxLength: slackInputLimit,
       initial: defaults.title,
       placeholder: 'What is broken, for whom?',
       hint: `A title over ${maxTitleLength} characters is shortened; its whole text opens the description.`,
@@ -33,7 +36,7 @@ export function declareModal(catalog: Catalog, defaults: { service?: string; tit
     );
   }
   blocks.push(
-    textInput(fieldIds.description, 'Description', { multiline: true, optional: true, maxLength: 3000 }),
+    textInput(fieldIds.description, 'Description', { multiline: true, optional: true, maxLength: slackInputLimit }),
     checkboxInput(fieldIds.private, 'Visibility', option('Private channel (security or sensitive incidents)', 'private')),
   );
   return modal(incidentViewIds.declare, 'Declare an incident', blocks, 'Declare');
@@ -66,7 +69,7 @@ export function statusModal(incident: IncidentRow): ModalView {
   const choices = incidentStatuses.filter((status) => status !== 'resolved').map((status) => option(statusLabels[status], status));
   return incidentModal(incident, incidentViewIds.status, 'Update status', 'Update', [
     selectInput(fieldIds.status, 'Status', choices, { initial: incident.status }),
-    textInput(fieldIds.note, 'What changed?', { multiline: true, optional: true, maxLength: 3000 }),
+    textInput(fieldIds.note, 'What changed?', { multiline: true, optional: true, maxLength: slackInputLimit }),
   ]);
 }
 
@@ -88,7 +91,7 @@ export function updateModal(incident: IncidentRow): ModalView {
     incidentViewIds.update,
     'Post update',
     'Post',
-    [textInput(fieldIds.text, 'Update', { multiline: true, maxLength: 3000 })],
+    [textInput(fieldIds.text, 'Update', { multiline: true, maxLength: slackInputLimit })],
     'Stakeholders and, for customer-facing services, customers see this update.',
   );
 }
@@ -97,7 +100,7 @@ export function resolveModal(incident: IncidentRow): ModalView {
   return incidentModal(incident, incidentViewIds.resolve, 'Resolve incident', 'Resolve', [
     textInput(fieldIds.summary, 'Resolution summary', {
       multiline: true,
-      maxLength: 3000,
+      maxLength: slackInputLimit,
       placeholder: 'What restored service? What is left to do?',
     }),
   ]);
@@ -111,7 +114,7 @@ export function followUpModal(incident: IncidentRow): ModalView {
     'Create',
     [
       textInput(fieldIds.title, 'Title', { initial: `Follow-up: ${toPlainText(incident.title)}`.slice(0, maxTitleLength), maxLength: maxTitleLength }),
-      textInput(fieldIds.description, 'What should change?', { multiline: true, optional: true, maxLength: 3000 }),
+      textInput(fieldIds.description, 'What should change?', { multiline: true, optional: true, maxLength: slackInputLimit }),
     ],
     'A problem record captures the underlying cause so the fix gets planned.',
   );

@@ -9,7 +9,7 @@ import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
 import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
 import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
-import { type IncidentCommand, incidentKey, parseIncidentCommand, parseSeverity, parseStatus } from './model';
+import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import { linkCause } from './cause';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
@@ -203,7 +203,7 @@ async function openIncidentModal(
     await respond(ephemeral('That incident no longer exists.'));
     return;
   }
-  if (needsOpenIncident && incident.status === 'resolved') {
+  if (needsOpenIncident && isResolved(incident)) {
     await respond(ephemeral(`${incidentKey(incident.number)} is already resolved, so there is nothing to change.`));
     return;
   }
