@@ -11,17 +11,10 @@ import { invalid, notFound } from '../errors';
 import { textField } from '../fields';
 import { type DeclareAlert, readAlert, type ResolveAlert } from './alerts';
 import { incidentKey, incidentStatuses, maxDescriptionLength, problemKey, readSeverity, severityLabel, timeToRestoreSeconds } from './model';
-import {
-  changeSeverity,
-  changeStatus,
-  declareIncident,
-  ensureOpen,
-  findIncidentByReference,
-  type IncidentDeps,
-  postUpdate,
-  resolveByDedupKey,
-  resolveIncident,
-} from './service';
+import { declareIncident } from './declare';
+import type { IncidentDeps } from './deps';
+import { changeSeverity, changeStatus, ensureOpen, postUpdate, resolveByDedupKey, resolveIncident } from './lifecycle';
+import { findIncidentByReference } from './lookup';
 import { openSwarm } from './swarm';
 import { listIncidents, listProblems, listTimeline } from './store';
 
@@ -213,7 +206,7 @@ function alertAnswer(incident: IncidentRow, token: ApiToken, warnings: string[])
   };
 }
 
-export function incidentResource(incident: IncidentRow) {
+function incidentResource(incident: IncidentRow) {
   return {
     id: incident.id,
     number: incident.number,

@@ -81,6 +81,9 @@ export function parseStatus(value: string): IncidentStatus | undefined {
   return (incidentStatuses as readonly string[]).includes(status) ? (status as IncidentStatus) : undefined;
 }
 
+/** A resolved incident takes no more changes; a problem that comes back is a new incident. */
+export const isResolved = (incident: { status: IncidentStatus }) => incident.status === 'resolved';
+
 const transliterations: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th' };
 
 /** Lower-case ASCII words joined by hyphens: accents folded, emoji and punctuation dropped. */
@@ -94,7 +97,7 @@ export function slugify(text: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-export const maxChannelNameLength = 80;
+const maxChannelNameLength = 80;
 
 /**
  * `inc-<YYYYMMDD>-<number>-<slug>`, at most 80 characters of `a-z 0-9 - _`.

@@ -1,6 +1,8 @@
 import type { DomainModule, ModuleContext } from '../module';
 import { incidentRoutes } from './api';
-import { type IncidentDeps, noticeTopic, recordUndeliveredNotice } from './service';
+import type { IncidentDeps } from './deps';
+import { noticeTopic } from './messaging';
+import { recordUndeliveredNotice } from './notices';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
@@ -13,14 +15,11 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
     register: (app) => register(app, deps),
     routes: incidentRoutes(deps),
     outboxHandlers: [
-      [
-        noticeTopic,
-        {
-          failed: async (row, error) => {
-            if (row.ref && row.channel) await recordUndeliveredNotice(deps, row.ref, row.channel, error);
-          },
+      noticeTopic.handler({
+        failed: async (incidentId, error, row) => {
+          if (row.channel) await recordUndeliveredNotice(deps, { incidentId, channel: row.channel }, error);
         },
-      ],
+      }),
     ],
     start: async () => swarms.start(),
     idle: () => swarms.drain(),

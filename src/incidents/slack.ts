@@ -7,34 +7,14 @@ import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../
 import { ephemeral } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
-import {
-  commanderModal,
-  declaredReply,
-  declareModal,
-  fieldIds,
-  followUpModal,
-  helpText,
-  incidentActionIds,
-  incidentViewIds,
-  linkCauseModal,
-  problemCreatedReply,
-  resolveModal,
-  severityModal,
-  statusModal,
-  updateModal,
-} from './blocks';
-import { type IncidentCommand, incidentKey, parseIncidentCommand, parseSeverity, parseStatus } from './model';
-import {
-  assignCommander,
-  changeSeverity,
-  changeStatus,
-  createFollowUp,
-  declareIncident,
-  type IncidentDeps,
-  linkCause,
-  postUpdate,
-  resolveIncident,
-} from './service';
+import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
+import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
+import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
+import { linkCause } from './cause';
+import { declareIncident } from './declare';
+import type { IncidentDeps } from './deps';
+import { createFollowUp } from './follow-ups';
+import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
 import { openSwarm, retrySwarmNow } from './swarm';
 
@@ -223,7 +203,7 @@ async function openIncidentModal(
     await respond(ephemeral('That incident no longer exists.'));
     return;
   }
-  if (needsOpenIncident && incident.status === 'resolved') {
+  if (needsOpenIncident && isResolved(incident)) {
     await respond(ephemeral(`${incidentKey(incident.number)} is already resolved, so there is nothing to change.`));
     return;
   }

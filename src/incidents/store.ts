@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, ne, or } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
 
@@ -44,6 +44,60 @@ export async function updateIncident(db: Database, id: string, patch: IncidentPa
   const [row] = await db.update(incidents).set(patch).where(eq(incidents.id, id)).returning();
   if (!row) throw new Error(`incident ${id} vanished during an update`);
   return row;
+}
+
+/** Claims one incident's swarm set-up until `lockedUntil`, unless another instance holds it. `again` re-opens a finished one. */
+export async function claimSwarmSetup(db: Database, id: string, now: Date, lockedUntil: Date, again: boolean): Promise<IncidentRow | undefined> {
+  const [row] = await db
+    .update(incidents)
+    .set({
+      swarmLockedUntil: lockedUntil,
+      swarmAttempts: sql`${incidents.swarmAttempts} + 1`,
+      ...(again ? { swarmSetup: 'pending' as const, swarmInvited: false, summaryPinned: false, swarmAttempts: 1 } : {}),
+    })
+    .where(
+      and(
+        eq(incidents.id, id),
+        again ? undefined : eq(incidents.swarmSetup, 'pending'),
+        or(isNull(incidents.swarmLockedUntil), lt(incidents.swarmLockedUntil, now)),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** Claims due set-ups: pending, not leased, past their retry time (or never tried and declared before `untouchedBefore`). */
+export async function claimDueSwarmSetups(
+  db: Database,
+  claim: { now: Date; untouchedBefore: Date; lockedUntil: Date; limit: number },
+): Promise<IncidentRow[]> {
+  const { now } = claim;
+  const due = db
+    .select({ id: incidents.id })
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.swarmSetup, 'pending'),
+        or(lte(incidents.swarmNotBefore, now), and(isNull(incidents.swarmNotBefore), lte(incidents.declaredAt, claim.untouchedBefore))),
+        or(isNull(incidents.swarmLockedUntil), lt(incidents.swarmLockedUntil, now)),
+      ),
+    )
+    .orderBy(incidents.number)
+    .limit(claim.limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(incidents)
+    .set({ swarmLockedUntil: claim.lockedUntil, swarmAttempts: sql`${incidents.swarmAttempts} + 1` })
+    .where(sql`${incidents.id} in ${due}`)
+    .returning();
+}
+
+/** Keeps a running set-up's lease; a finished one has nothing to keep. */
+export async function renewSwarmLease(db: Database, id: string, lockedUntil: Date): Promise<void> {
+  await db
+    .update(incidents)
+    .set({ swarmLockedUntil: lockedUntil })
+    .where(and(eq(incidents.id, id), eq(incidents.swarmSetup, 'pending')));
 }
 
 export async function appendEvent(db: Database, event: NewIncidentEvent): Promise<IncidentEventRow> {
