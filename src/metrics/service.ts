@@ -1,5 +1,5 @@
 import { type Catalog, findService, policyOf } from '../catalog';
-import { sprintAt } from '../changes/model';
+import { budgetSprintsIn } from '../changes/budget-sprints';
 import type { Database } from '../db/client';
 import type { Clock } from '../time';
 import {
@@ -44,7 +44,7 @@ export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: 
     store.restoreFigures(deps.db, window, service),
     store.changeOutcomeFigures(deps.db, window, settledBefore, service),
     store.incidentFigures(deps.db, window, service),
-    service ? store.budgetFigures(deps.db, service, sprintsIn(deps, window)) : Promise.resolve([]),
+    service ? budgetSprintsIn(deps.db, deps, service, window).then((sprints) => store.budgetFigures(deps.db, service, sprints)) : Promise.resolve([]),
   ]);
   const perDay = deploys.deployments / windowDays(window);
   const failureRate = ratio(deploys.failed, deploys.total);
@@ -69,16 +69,4 @@ export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: 
     incidentsBySeverity: bySeverity,
     changeBudget: budget,
   };
-}
-
-/** The budget sprints that overlap the window, oldest first (at most a year's worth). */
-function sprintsIn(deps: MetricsDeps, window: Window): string[] {
-  const keys: string[] = [];
-  let at = window.from;
-  while (at < window.to && keys.length < 30) {
-    const sprint = sprintAt(deps.catalog.sprints, at, deps.timeZone);
-    keys.push(sprint.key);
-    at = sprint.endsAt;
-  }
-  return keys;
 }

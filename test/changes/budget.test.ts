@@ -122,4 +122,10 @@ describe('change budgets follow the sprints a team records', () => {
     expect(answer.body.decision.policy.figures).toMatchObject({ sprint: '2026-11-20', succeeded: 3, completed: 3 });
     expect(answer.body.decision.policy.figures.sprints[0]).toBe('2026-11-06');
   });
+
+  it('shows the budget of the recorded sprint in the delivery KPIs', async () => {
+    const kpis = await t.api('GET', '/metrics/dora?service=search&from=2026-11-20&to=2026-11-24', { token: await t.token('read') });
+    expect(kpis.status).toBe(200);
+    expect(kpis.body.change_budget).toEqual([{ sprint: '2026-11-20', budget: 4, used: 1 }]);
+  });
 });
