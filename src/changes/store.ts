@@ -225,6 +225,8 @@ export async function insertDeployment(db: Database, values: typeof deployments.
 /**
  * The pending changes one person may still vote on: of the services they approve,
  * not requested by them, not voted on by them. The exact count, and the oldest few.
+ * This is `mayVote` (model.ts) in SQL, so the Home counts in one query: `services`
+ * is `votableServices` (the approver half), `requested_by <> voter` the other half.
  */
 export async function pendingApprovalsFor(
   db: Database,

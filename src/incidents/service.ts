@@ -4,7 +4,7 @@ import { type Catalog, findService, requireService, type ServiceConfig } from '.
 import type { DomainEvents } from '../events';
 import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
-import { attributeIncident } from '../changes/service';
+import { attributeIncident } from '../changes/attribution';
 import { lockChange } from '../changes/store';
 import { conflict, invalid, isTandemError, notFound } from '../errors';
 import type { Logger } from '../log';
