@@ -12,7 +12,7 @@ import { markFailed, refreshMessages, threadNotice } from './transitions';
 
 /** Deployments reported by pipelines, and what they do to the change they carry out. */
 
-export interface DeploymentReport {
+interface DeploymentReport {
   service: string;
   environment: string;
   status: 'success' | 'failure';

@@ -20,7 +20,7 @@ export const changeTopics = {
 };
 
 /** Where a change's message was posted, as recorded once Slack took it. */
-export interface PostedMessage {
+interface PostedMessage {
   channel: string;
   ts: string;
   kind: string;

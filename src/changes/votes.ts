@@ -10,7 +10,7 @@ import { decide, progressOf, refreshMessages } from './transitions';
 
 /** Votes, rejections, cancellations and the sign-off of an emergency change's review. */
 
-export type VoteOutcome = { change: ChangeRow; progress: ApprovalProgress; decided: boolean };
+type VoteOutcome = { change: ChangeRow; progress: ApprovalProgress; decided: boolean };
 
 /**
  * One person's vote. Only the service's approvers vote, never on their own change,
