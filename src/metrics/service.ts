@@ -1,5 +1,6 @@
 import { type Catalog, findService, policyOf } from '../catalog';
 import { budgetSprintsIn } from '../changes/budget-sprints';
+import { hourMs } from '../changes/model';
 import type { Database } from '../db/client';
 import type { Clock } from '../time';
 import {
@@ -38,7 +39,7 @@ const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null)
 /** The delivery KPIs of one service, or of all of them, over a window. */
 export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: string): Promise<DeliveryKpis> {
   const policy = policyOf(deps.catalog, service ? findService(deps.catalog, service) : undefined);
-  const settledBefore = new Date(deps.clock.now().getTime() - policy.attribution_hours * 3_600_000);
+  const settledBefore = new Date(deps.clock.now().getTime() - policy.attribution_hours * hourMs);
   const [deploys, restore, outcomes, bySeverity, budget] = await Promise.all([
     store.deploymentFigures(deps.db, window, service),
     store.restoreFigures(deps.db, window, service),
