@@ -6,7 +6,7 @@ import type { OutboxMessage } from '../slack/outbox';
 import { outboxTopic } from '../slack/outbox-topic';
 import { isSlackUserId } from '../slack/text';
 import { type ApprovalProgress, changeMessage, emergencyAnnouncement, requesterNotice } from './blocks';
-import { changeKey, describeApprovers } from './model';
+import { changeKey, describeApprovers, mayVote } from './model';
 
 /** A change, its votes and its recorded messages → the Slack messages to queue. Pure: the use cases read, this renders. */
 
@@ -41,7 +41,7 @@ export function announcementsOf(change: ChangeRow, catalog: Catalog, service: Se
   const body = change.type === 'emergency' ? { ...shown, text: emergencyAnnouncement(change).text } : shown;
   const targets = service.channels.approvals
     ? [service.channels.approvals]
-    : [...approversOf(catalog, service)].filter((user) => user !== change.requestedBy);
+    : [...approversOf(catalog, service)].filter((user) => mayVote(catalog, change, user));
   return targets.map((channel) =>
     changeTopics.approvalRequest.message(change.id, {
       method: 'chat.postMessage',

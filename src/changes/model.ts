@@ -67,20 +67,18 @@ export function votableServices(catalog: Catalog, user: string): string[] {
 }
 
 /** The service's approvers vote on its changes, never on their own (separation of duties). */
-export function mayVote(catalog: Catalog, change: Subject, user: string): boolean {
-  return voteRefusal(catalog, change, user) === undefined;
+export function mayVote(catalog: Catalog, change: Pick<Subject, 'service' | 'requestedBy'>, user: string): boolean {
+  return isApprover(catalog, change.service, user) && user !== change.requestedBy;
 }
 
-/** Why `user` may not vote on `change`, or undefined when `mayVote`. */
+/** Why `user` may not vote on `change`, or undefined when `mayVote`: one message for each half of the rule. */
 export function voteRefusal(catalog: Catalog, change: Subject, user: string): TandemError | undefined {
+  if (mayVote(catalog, change, user)) return undefined;
   if (!isApprover(catalog, change.service, user)) {
     const service = findService(catalog, change.service);
     return forbidden('not_an_approver', `Only ${service ? describeApprovers(service) : 'the service’s approvers'} may vote on ${change.service} changes.`);
   }
-  if (user === change.requestedBy) {
-    return forbidden('own_change', `You requested ${changeKey(change.number)}, so someone else has to approve it (separation of duties).`);
-  }
-  return undefined;
+  return forbidden('own_change', `You requested ${changeKey(change.number)}, so someone else has to approve it (separation of duties).`);
 }
 
 /** Votes and the Reject form are for pending changes only. */

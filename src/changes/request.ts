@@ -6,7 +6,7 @@ import { unitOfWork } from '../unit-of-work';
 import { budgetSprintAt, budgetSprintsBefore } from './budget-sprints';
 import type { ChangeDeps } from './deps';
 import { announcementsOf, requesterMessages } from './messaging';
-import { activeFreeze, type ChangeRisk, type ChangeType, defaultEnvironment, defaultRisk, hourMs, maxTitleLength, type Sprint } from './model';
+import { activeFreeze, type ChangeRisk, type ChangeType, defaultEnvironment, defaultRisk, hourMs, mayVote, maxTitleLength, type Sprint } from './model';
 import { evaluateStandardChange, nextBudget, type StandardChangeFacts, successRate } from './policy';
 import * as store from './store';
 import { audit, decide, refreshMessages } from './transitions';
@@ -60,7 +60,7 @@ function validateRequest(catalog: Catalog, request: ChangeRequest): { service: S
     errors.push({ field: 'planned_end', message: 'must be after the planned start' });
   }
   if (service && request.type !== 'emergency') {
-    const eligible = [...approversOf(catalog, service)].filter((user) => user !== request.requestedBy);
+    const eligible = [...approversOf(catalog, service)].filter((user) => mayVote(catalog, request, user));
     if (eligible.length < service.approvers.quorum) {
       errors.push({
         field: 'service',

@@ -3,7 +3,7 @@ import type { ChangeRow } from '../db/schema';
 import { unitOfWork } from '../unit-of-work';
 import type { ChangeDeps } from './deps';
 import { reminderMessage, reminderMessages } from './messaging';
-import { dayMs, hourMs, noLongerPending } from './model';
+import { dayMs, hourMs, mayVote, noLongerPending } from './model';
 import * as store from './store';
 import { closeChange } from './votes';
 
@@ -26,7 +26,7 @@ export async function remindApprovers(deps: ChangeDeps): Promise<number> {
     if (!service) continue;
     await unitOfWork(deps, async ({ tx, send }) => {
       const voted = new Set((await store.listVotes(tx, change.id)).map((vote) => vote.voter));
-      const waitingOn = [...approversOf(deps.catalog, service)].filter((user) => user !== change.requestedBy && !voted.has(user));
+      const waitingOn = [...approversOf(deps.catalog, service)].filter((user) => mayVote(deps.catalog, change, user) && !voted.has(user));
       const message = reminderMessage(change, Math.round((now.getTime() - change.requestedAt.getTime()) / hourMs), waitingOn);
       const posted = await store.listChangeMessages(tx, change.id);
       await send(reminderMessages(deps.catalog, change, posted, message, waitingOn, `remind-${now.toISOString()}`));
