@@ -246,3 +246,8 @@ export async function pendingApprovalsFor(
   ]);
   return { total: counted[0]?.total ?? 0, oldest };
 }
+
+/** A NOTIFY on `channel`, delivered to listeners when the transaction commits. */
+export async function notify(tx: Database, channel: string, payload: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
