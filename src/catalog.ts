@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { invalid } from './errors';
+import { invalid, type TandemError } from './errors';
 import { calendarDate, dateOrDateTime } from './fields';
 import { scheduleProblem } from './jobs/periods';
 import { isTimeZone } from './time';
@@ -223,18 +223,27 @@ export function serviceNames(catalog: Catalog): string[] {
   return Object.keys(catalog.services).sort();
 }
 
-/** The service named `name`, or an `unknown_service` error that lists the services there are. */
-export function requireService(catalog: Catalog, name: string): ServiceConfig {
-  const service = findService(catalog, name);
-  if (service) return service;
+/**
+ * The one refusal for a service the catalog does not list: it names the services
+ * there are. The API routes that validated their query before there was an
+ * `unknown_service` code keep answering `validation_failed`.
+ */
+export function unknownService(catalog: Catalog, name: string, code: 'unknown_service' | 'validation_failed' = 'unknown_service'): TandemError {
   const known = serviceNames(catalog);
-  throw invalid(
-    'unknown_service',
+  return invalid(
+    code,
     known.length > 0
       ? `There is no service "${name}" in the catalog. Known services: ${known.join(', ')}.`
       : `There is no service "${name}": the catalog lists no services yet (see tandem.yaml).`,
     [{ field: 'service', message: `unknown service "${name}"` }],
   );
+}
+
+/** The service named `name`, or an `unknown_service` error that lists the services there are. */
+export function requireService(catalog: Catalog, name: string): ServiceConfig {
+  const service = findService(catalog, name);
+  if (service) return service;
+  throw unknownService(catalog, name);
 }
 
 /** Everyone who may approve changes to a service: its approver groups' members and named users. */

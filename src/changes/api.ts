@@ -10,7 +10,10 @@ import { slackErrorCode, slackUnavailableFor } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import type { Clock } from '../time';
 import { changeKey, changeRisks, changeTypes, isDecided, maxTitleLength } from './model';
-import { type ChangeDeps, findChangeByReference, recordDeployment, requestChange } from './service';
+import { findChangeByReference } from './attribution';
+import type { ChangeDeps } from './deps';
+import { recordDeployment } from './deployments';
+import { requestChange } from './request';
 import { findChangeById } from './store';
 
 const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash');

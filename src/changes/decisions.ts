@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { sql } from 'drizzle-orm';
 import type { Database, DatabaseHandle } from '../db/client';
+import { notify } from './store';
 
 const channel = 'tandem_change_decided';
 
@@ -29,7 +29,7 @@ export class DecisionFeed {
 
   /** Queues the wake-up for commit; call inside the transaction that decides. */
   async announce(tx: Database, changeId: string): Promise<void> {
-    await tx.execute(sql`select pg_notify(${channel}, ${changeId})`);
+    await notify(tx, channel, changeId);
   }
 
   /**

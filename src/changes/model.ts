@@ -1,4 +1,5 @@
-import type { Catalog, FreezeWindow } from '../catalog';
+import { approversOf, type Catalog, type FreezeWindow, findService, type ServiceConfig } from '../catalog';
+import { conflict, forbidden, type TandemError } from '../errors';
 import { parseKeyNumber } from '../references';
 import { addDays, localDate, startOfLocalDay } from '../time';
 
@@ -11,6 +12,8 @@ export type ChangeRisk = (typeof changeRisks)[number];
 export type ChangeStatus = 'pending' | 'approved' | 'rejected' | 'cancelled' | 'deployed' | 'failed';
 
 export const changeKey = (number: number) => `CHG-${number}`;
+export const hourMs = 3_600_000;
+export const dayMs = 86_400_000;
 export const maxTitleLength = 150;
 export const defaultEnvironment = 'production';
 export const productionEnvironments = new Set(['production', 'prod']);
@@ -37,6 +40,67 @@ export function deployRefusal(status: ChangeStatus): string | undefined {
       return 'failed; request a new change for another attempt';
   }
 }
+
+// ---- who may do what -----------------------------------------------------------
+
+/** What the permission rules need of a change. */
+type Subject = { service: string; number: number; requestedBy: string };
+
+/** Who may vote on a service's changes, as messages name them: groups by name, or people. */
+export function describeApprovers(service: ServiceConfig): string {
+  const groups = service.approvers.groups.map((group) => `*${group}*`);
+  const users = service.approvers.users.map((user) => `<@${user}>`);
+  return [...groups, ...users].join(', ') || 'nobody';
+}
+
+function isApprover(catalog: Catalog, serviceName: string, user: string): boolean {
+  const service = findService(catalog, serviceName);
+  return service !== undefined && approversOf(catalog, service).has(user);
+}
+
+/**
+ * The services whose changes `user` may vote on: the approver half of `mayVote`.
+ * (`pendingApprovalsFor` in the store adds the other half, not the requester, in SQL.)
+ */
+export function votableServices(catalog: Catalog, user: string): string[] {
+  return Object.keys(catalog.services).filter((service) => isApprover(catalog, service, user));
+}
+
+/** The service's approvers vote on its changes, never on their own (separation of duties). */
+export function mayVote(catalog: Catalog, change: Pick<Subject, 'service' | 'requestedBy'>, user: string): boolean {
+  return isApprover(catalog, change.service, user) && user !== change.requestedBy;
+}
+
+/** Why `user` may not vote on `change`, or undefined when `mayVote`: one message for each half of the rule. */
+export function voteRefusal(catalog: Catalog, change: Subject, user: string): TandemError | undefined {
+  if (mayVote(catalog, change, user)) return undefined;
+  if (!isApprover(catalog, change.service, user)) {
+    const service = findService(catalog, change.service);
+    return forbidden('not_an_approver', `Only ${service ? describeApprovers(service) : 'the service’s approvers'} may vote on ${change.service} changes.`);
+  }
+  return forbidden('own_change', `You requested ${changeKey(change.number)}, so someone else has to approve it (separation of duties).`);
+}
+
+/** Votes and the Reject form are for pending changes only. */
+export const noLongerPending = (change: Subject & { status: string }) =>
+  conflict('change_decided', `${changeKey(change.number)} is no longer waiting for approval (${change.status}), so nothing changed.`);
+
+/** The requester, or one of the service's approvers, may withdraw a change. */
+export function mayCancel(catalog: Catalog, change: Subject, user: string): boolean {
+  return user === change.requestedBy || isApprover(catalog, change.service, user);
+}
+
+export const cancelRefusal = (change: Subject) =>
+  forbidden('not_allowed', `Only the requester or ${change.service}'s approvers may cancel ${changeKey(change.number)}.`);
+
+/** The service's approvers sign off an emergency change's retrospective review. */
+export function mayReview(catalog: Catalog, change: Subject, user: string): boolean {
+  return isApprover(catalog, change.service, user);
+}
+
+export const reviewRefusal = (change: Subject) => forbidden('not_an_approver', `Only ${change.service}'s approvers may sign off a review.`);
+
+// ---- the /change command ----------------------------------------------------------
 
 export type ChangeCommand =
   | { kind: 'help' }
@@ -116,7 +180,7 @@ export interface Sprint {
 /** The fixed-length sprint containing `at`, counted from the catalog's `sprints.starts_on`. */
 export function sprintAt(cadence: Catalog['sprints'], at: Date, timeZone: string): Sprint {
   const today = localDate(at, timeZone);
-  const daysSinceAnchor = Math.round((Date.parse(today) - Date.parse(cadence.starts_on)) / 86_400_000);
+  const daysSinceAnchor = Math.round((Date.parse(today) - Date.parse(cadence.starts_on)) / dayMs);
   const index = Math.floor(daysSinceAnchor / cadence.length_days);
   return sprintFrom(cadence, addDays(cadence.starts_on, index * cadence.length_days), timeZone);
 }

@@ -1,7 +1,10 @@
 import type { DomainModule, ModuleContext } from '../module';
 import { changeRoutes } from './api';
 import { DecisionFeed } from './decisions';
-import { type ChangeDeps, changeTopics, expireStaleChanges, rememberApprovalMessage, remindApprovers } from './service';
+import type { ChangeDeps } from './deps';
+import { changeTopics } from './messaging';
+import { rememberApprovalMessage } from './request';
+import { expireStaleChanges, remindApprovers } from './scheduled';
 import { register } from './slack';
 
 /** Change approvals: `/change`, votes, the gate API, reminders and expiry. */
@@ -12,16 +15,14 @@ export function createChanges(ctx: ModuleContext): DomainModule {
     register: (app) => register(app, deps),
     routes: changeRoutes(deps),
     outboxHandlers: [
-      [
-        changeTopics.approvalRequest,
-        {
-          sent: async (row, response) => {
-            if (row.ref && typeof response.channel === 'string' && typeof response.ts === 'string') {
-              await rememberApprovalMessage(deps, row.ref, response.channel, response.ts);
-            }
-          },
+      // Where Slack put an approval request, so it can be updated in place once decided.
+      changeTopics.approvalRequest.handler({
+        sent: async (changeId, response) => {
+          if (typeof response.channel === 'string' && typeof response.ts === 'string') {
+            await rememberApprovalMessage(deps, changeId, response.channel, response.ts);
+          }
         },
-      ],
+      }),
     ],
     schedules: [
       // Approvers of long-pending changes are nudged once per their service's interval.

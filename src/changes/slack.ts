@@ -1,6 +1,6 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
-import { approversOf, findService, serviceNames, serviceOfChannel } from '../catalog';
+import { findService, serviceNames, serviceOfChannel } from '../catalog';
 import { onFormFields } from '../slack/errors';
 import { ephemeral, replyTo } from '../slack/replies';
 import { parseKeyNumber } from '../references';
@@ -19,8 +19,10 @@ import {
   requestModal,
   voteCountedReply,
 } from './blocks';
-import { type ChangeRisk, type ChangeType, changeKey, changeRisks, changeTypes, parseChangeCommand } from './model';
-import { cancelChange, type ChangeDeps, type ChangeRequest, markReviewed, recordVote, requestChange } from './service';
+import { type ChangeRisk, type ChangeType, changeKey, changeRisks, changeTypes, noLongerPending, parseChangeCommand, voteRefusal } from './model';
+import type { ChangeDeps } from './deps';
+import { type ChangeRequest, requestChange } from './request';
+import { cancelChange, markReviewed, recordVote } from './votes';
 import * as store from './store';
 
 /** `/change`, the Approve and Reject buttons, and the change modals. */
@@ -151,17 +153,8 @@ async function onReject(deps: ChangeDeps, args: ActionArgs) {
   const click = readClick(args.body, changeButton);
   const change = await store.findChangeById(deps.db, click.value);
   if (!change) return void (await reply('That change no longer exists.'));
-  const voter = click.user;
-  const service = findService(deps.catalog, change.service);
-  const refusal =
-    change.status !== 'pending'
-      ? `${changeKey(change.number)} is no longer waiting for approval (${change.status}), so nothing changed.`
-      : !service || !approversOf(deps.catalog, service).has(voter)
-        ? `Only ${change.service}'s approvers may vote on its changes.`
-        : voter === change.requestedBy
-          ? `You requested ${changeKey(change.number)}; to withdraw it, run \`/change cancel ${changeKey(change.number)}\`.`
-          : undefined;
-  if (refusal) return void (await reply(refusal));
+  const refusal = change.status !== 'pending' ? noLongerPending(change) : voteRefusal(deps.catalog, change, click.user);
+  if (refusal) return void (await reply(refusal.message));
   await args.client.views.open({ trigger_id: click.triggerId, view: rejectModal(change) });
 }
 

@@ -104,10 +104,6 @@ export async function appendAudit(db: Database, entry: typeof changeAudit.$infer
   await db.insert(changeAudit).values(entry);
 }
 
-export async function listAudit(db: Database, changeId: string) {
-  return db.select().from(changeAudit).where(eq(changeAudit.changeId, changeId)).orderBy(asc(changeAudit.id));
-}
-
 export async function recordChangeMessage(db: Database, message: typeof changeMessages.$inferInsert): Promise<void> {
   await db.insert(changeMessages).values(message).onConflictDoNothing();
 }
@@ -225,6 +221,8 @@ export async function insertDeployment(db: Database, values: typeof deployments.
 /**
  * The pending changes one person may still vote on: of the services they approve,
  * not requested by them, not voted on by them. The exact count, and the oldest few.
+ * This is `mayVote` (model.ts) in SQL, so the Home counts in one query: `services`
+ * is `votableServices` (the approver half), `requested_by <> voter` the other half.
  */
 export async function pendingApprovalsFor(
   db: Database,
@@ -247,4 +245,9 @@ export async function pendingApprovalsFor(
     db.select().from(changes).where(awaiting).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(params.limit),
   ]);
   return { total: counted[0]?.total ?? 0, oldest };
+}
+
+/** A NOTIFY on `channel`, delivered to listeners when the transaction commits. */
+export async function notify(tx: Database, channel: string, payload: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${channel}, ${payload})`);
 }

@@ -1,5 +1,6 @@
 import { approversOf, type Catalog, findService, policyOf, serviceNames } from '../catalog';
 import { currentBudgetSprints } from '../changes/budget-sprints';
+import { votableServices } from '../changes/model';
 import { pendingApprovalsFor } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
 import { type Board, openIncidentsFor, sprintBoard } from './store';
@@ -31,9 +32,7 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
   const services = servicesOf(catalog, viewer);
   const currentSprints = await currentBudgetSprints(db, deps, services.length > 0 ? services : serviceNames(catalog), now);
   const settledAfterHours = (service: string) => policyOf(catalog, findService(catalog, service)).attribution_hours;
-  const approves = Object.entries(catalog.services)
-    .filter(([, service]) => approversOf(catalog, service).has(viewer))
-    .map(([name]) => name);
+  const approves = votableServices(catalog, viewer);
   const [pendingApprovals, board, openIncidents] = await Promise.all([
     pendingApprovalsFor(db, { voter: viewer, services: approves, limit: homeLimits.approvals }),
     sprintBoard(db, currentSprints, settledAfterHours, now, homeLimits.boardPerColumn),

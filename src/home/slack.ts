@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { BackgroundWork } from '../background';
-import { approversOf, findService, serviceNames } from '../catalog';
+import { approversOf, findService, unknownService } from '../catalog';
 import { helpText as changeHelp } from '../changes/blocks';
 import type { DomainEvent, DomainEvents } from '../events';
 import { helpText as incidentHelp } from '../incidents/blocks';
@@ -48,8 +48,7 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
     return ack({ response_type: 'ephemeral', text: `I don't know \`/tandem ${command.text.trim()}\`.\n\n${helpText()}` });
   }
   if (service && !findService(deps.catalog, service)) {
-    const known = serviceNames(deps.catalog);
-    return ack({ response_type: 'ephemeral', text: `There is no service "${service}". ${known.length ? `Known services: ${known.join(', ')}.` : 'The catalog lists no services.'}` });
+    return ack({ response_type: 'ephemeral', text: unknownService(deps.catalog, service).message });
   }
   await ack();
   const now = deps.clock.now();

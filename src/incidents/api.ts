@@ -3,9 +3,9 @@ import { decodeCursor, encodeCursor } from '../api/cursor';
 import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { ApiToken } from '../api/tokens';
-import { findService, serviceNames } from '../catalog';
+import { findService, unknownService } from '../catalog';
 import type { IncidentEventRow, IncidentRow, ProblemRow } from '../db/schema';
-import { findChangeByReference } from '../changes/service';
+import { findChangeByReference } from '../changes/attribution';
 import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
 import { textField } from '../fields';
@@ -65,9 +65,7 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
       async handle({ query, token }) {
         const input = parseQuery(listQuery, query);
         if (input.service && !findService(deps.catalog, input.service)) {
-          throw invalid('validation_failed', `service: there is no service "${input.service}"; known services: ${serviceNames(deps.catalog).join(', ') || 'none'}.`, [
-            { field: 'service', message: `unknown service "${input.service}"` },
-          ]);
+          throw unknownService(deps.catalog, input.service, 'validation_failed');
         }
         const rows = await listIncidents(deps.db, {
           status: input.status,

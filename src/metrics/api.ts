@@ -1,5 +1,5 @@
 import type { ApiRoute } from '../api/router';
-import { findService, serviceNames } from '../catalog';
+import { findService, unknownService } from '../catalog';
 import { invalid } from '../errors';
 import { parseWindow } from './model';
 import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from './service';
@@ -13,9 +13,7 @@ export function metricsRoutes(deps: MetricsDeps): ApiRoute[] {
       async handle({ query }) {
         const service = query.get('service') || undefined;
         if (service && !findService(deps.catalog, service)) {
-          throw invalid('validation_failed', `service: there is no service "${service}"; known services: ${serviceNames(deps.catalog).join(', ') || 'none'}.`, [
-            { field: 'service', message: `unknown service "${service}"` },
-          ]);
+          throw unknownService(deps.catalog, service, 'validation_failed');
         }
         const window = parseWindow({ from: query.get('from'), to: query.get('to') }, deps.clock.now(), deps.timeZone);
         if ('field' in window) throw invalid('validation_failed', `${window.field} ${window.message}.`, [window]);

@@ -1,5 +1,6 @@
 import { type Catalog, findService, policyOf } from '../catalog';
-import { sprintAt } from '../changes/model';
+import { budgetSprintsIn } from '../changes/budget-sprints';
+import { hourMs } from '../changes/model';
 import type { Database } from '../db/client';
 import type { Clock } from '../time';
 import {
@@ -38,13 +39,13 @@ const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null)
 /** The delivery KPIs of one service, or of all of them, over a window. */
 export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: string): Promise<DeliveryKpis> {
   const policy = policyOf(deps.catalog, service ? findService(deps.catalog, service) : undefined);
-  const settledBefore = new Date(deps.clock.now().getTime() - policy.attribution_hours * 3_600_000);
+  const settledBefore = new Date(deps.clock.now().getTime() - policy.attribution_hours * hourMs);
   const [deploys, restore, outcomes, bySeverity, budget] = await Promise.all([
     store.deploymentFigures(deps.db, window, service),
     store.restoreFigures(deps.db, window, service),
     store.changeOutcomeFigures(deps.db, window, settledBefore, service),
     store.incidentFigures(deps.db, window, service),
-    service ? store.budgetFigures(deps.db, service, sprintsIn(deps, window)) : Promise.resolve([]),
+    service ? budgetSprintsIn(deps.db, deps, service, window).then((sprints) => store.budgetFigures(deps.db, service, sprints)) : Promise.resolve([]),
   ]);
   const perDay = deploys.deployments / windowDays(window);
   const failureRate = ratio(deploys.failed, deploys.total);
@@ -69,16 +70,4 @@ export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: 
     incidentsBySeverity: bySeverity,
     changeBudget: budget,
   };
-}
-
-/** The budget sprints that overlap the window, oldest first (at most a year's worth). */
-function sprintsIn(deps: MetricsDeps, window: Window): string[] {
-  const keys: string[] = [];
-  let at = window.from;
-  while (at < window.to && keys.length < 30) {
-    const sprint = sprintAt(deps.catalog.sprints, at, deps.timeZone);
-    keys.push(sprint.key);
-    at = sprint.endsAt;
-  }
-  return keys;
 }

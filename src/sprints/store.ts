@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import {
   type CustomerRequestRow,
@@ -45,6 +45,31 @@ export async function updateSprint(db: Database, id: string, patch: SprintPatch)
   const [row] = await db.update(sprints).set(patch).where(eq(sprints.id, id)).returning();
   if (!row) throw new Error(`sprint ${id} vanished during an update`);
   return row;
+}
+
+/**
+ * The first and last days of the recorded sprints of `services`, newest first: those
+ * overlapping the days `from`..`to` and starting before `startsBefore`, where given.
+ * The change domain counts its budgets in these sprints.
+ */
+export async function listSprintSpans(
+  db: Database,
+  params: { services: string[]; from?: string; to?: string; startsBefore?: string; limit?: number },
+): Promise<Array<{ service: string; startsOn: string; endsOn: string }>> {
+  if (params.services.length === 0) return [];
+  const query = db
+    .select({ service: sprints.service, startsOn: sprints.startsOn, endsOn: sprints.endsOn })
+    .from(sprints)
+    .where(
+      and(
+        inArray(sprints.service, params.services),
+        params.to === undefined ? undefined : lte(sprints.startsOn, params.to),
+        params.from === undefined ? undefined : gte(sprints.endsOn, params.from),
+        params.startsBefore === undefined ? undefined : lt(sprints.startsOn, params.startsBefore),
+      ),
+    )
+    .orderBy(desc(sprints.startsOn));
+  return params.limit === undefined ? query : query.limit(params.limit);
 }
 
 /** The service's current sprint: the one that starts last (the later created on a tie). */

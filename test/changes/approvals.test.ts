@@ -84,6 +84,12 @@ describe('change approvals in Slack', () => {
     expect(lastReply(ann)).toBe('You requested CHG-1, so someone else has to approve it (separation of duties).');
     await click(eve, approvalMessage(), 'change.approve');
     expect(lastReply(eve)).toBe('Only *fintech-leads* may vote on payments changes.');
+    // Reject asks for a reason first; the same rule, in the same words, keeps the form closed.
+    await click(ann, approvalMessage(), 'change.reject');
+    expect(lastReply(ann)).toBe('You requested CHG-1, so someone else has to approve it (separation of duties).');
+    await click(eve, approvalMessage(), 'change.reject');
+    expect(lastReply(eve)).toBe('Only *fintech-leads* may vote on payments changes.');
+    expect([...t.slack.openViews(ann), ...t.slack.openViews(eve)]).toHaveLength(0);
     expect(await votes()).toHaveLength(0);
   });
 

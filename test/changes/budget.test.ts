@@ -122,4 +122,19 @@ describe('change budgets follow the sprints a team records', () => {
     expect(answer.body.decision.policy.figures).toMatchObject({ sprint: '2026-11-20', succeeded: 3, completed: 3 });
     expect(answer.body.decision.policy.figures.sprints[0]).toBe('2026-11-06');
   });
+
+  it('shows the budget of the recorded sprint in the delivery KPIs', async () => {
+    const kpis = await t.api('GET', '/metrics/dora?service=search&from=2026-11-20&to=2026-11-24', { token: await t.token('read') });
+    expect(kpis.status).toBe(200);
+    expect(kpis.body.change_budget).toEqual([{ sprint: '2026-11-20', budget: 4, used: 1 }]);
+  });
+
+  it('fills the KPI budget sprints from the cadence only where no sprint is recorded', async () => {
+    // The cadence (every 14 days from 2026-01-05) has sprints of 2026-10-26 and 2026-11-09;
+    // the recorded sprint of 2026-11-06 replaces the latter.
+    const budget = (sprint: string) => ({ service: 'search', sprint, budget: 2, reason: 'seeded', setAt: new Date(`${sprint}T09:00:00Z`) });
+    await t.database.handle.db.insert(changeBudgets).values([budget('2026-10-26'), budget('2026-11-06'), budget('2026-11-09')]);
+    const kpis = await t.api('GET', '/metrics/dora?service=search&from=2026-10-20&to=2026-11-24', { token: await t.token('read') });
+    expect(kpis.body.change_budget.map((row: { sprint: string }) => row.sprint)).toEqual(['2026-10-26', '2026-11-06', '2026-11-20']);
+  });
 });

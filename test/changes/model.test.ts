@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '../../src/catalog';
-import { activeFreeze, deployRefusal, parseChangeCommand, sprintAt, sprintsBefore } from '../../src/changes/model';
+import { activeFreeze, deployRefusal, mayCancel, mayVote, parseChangeCommand, sprintAt, sprintsBefore, votableServices, voteRefusal } from '../../src/changes/model';
 
 describe('/change grammar', () => {
   it('reads a request with options anywhere', () => {
@@ -76,5 +76,36 @@ describe('deploy refusals', () => {
     expect(deployRefusal('deployed')).toBeUndefined();
     expect(deployRefusal('rejected')).toBe('was rejected');
     expect(deployRefusal('pending')).toBe('is still waiting for approval');
+  });
+});
+
+describe('who may vote and cancel', () => {
+  const catalog = parseCatalog(`
+services:
+  payments:
+    approvers: { groups: [leads], users: [U0ZED] }
+  search: {}
+groups:
+  leads: [U0ANN, U0BEN]
+`);
+  const change = { service: 'payments', number: 7, requestedBy: 'U0ANN' };
+
+  it('lets approvers vote, never on their own change, and says which half of the rule refused', () => {
+    expect(mayVote(catalog, change, 'U0BEN')).toBe(true);
+    expect(mayVote(catalog, change, 'U0ZED')).toBe(true);
+    expect(voteRefusal(catalog, change, 'U0BEN')).toBeUndefined();
+    expect(mayVote(catalog, change, 'U0ANN')).toBe(false);
+    expect(voteRefusal(catalog, change, 'U0ANN')).toMatchObject({ code: 'own_change', message: 'You requested CHG-7, so someone else has to approve it (separation of duties).' });
+    expect(mayVote(catalog, change, 'U0EVE')).toBe(false);
+    expect(voteRefusal(catalog, change, 'U0EVE')).toMatchObject({ code: 'not_an_approver', message: 'Only *leads*, <@U0ZED> may vote on payments changes.' });
+    expect(voteRefusal(catalog, { ...change, service: 'gone' }, 'U0BEN')).toMatchObject({ message: 'Only the service’s approvers may vote on gone changes.' });
+    expect(votableServices(catalog, 'U0BEN')).toEqual(['payments']);
+    expect(votableServices(catalog, 'U0EVE')).toEqual([]);
+  });
+
+  it('lets the requester or an approver cancel, nobody else', () => {
+    expect(mayCancel(catalog, { ...change, requestedBy: 'U0DEV' }, 'U0DEV')).toBe(true);
+    expect(mayCancel(catalog, change, 'U0BEN')).toBe(true);
+    expect(mayCancel(catalog, change, 'U0EVE')).toBe(false);
   });
 });

@@ -148,6 +148,7 @@ describe('delivery KPIs', () => {
     const unknown = await dora('?service=billing');
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.details).toEqual([{ field: 'service', message: 'unknown service "billing"' }]);
+    expect(unknown.body.error.message).toBe('There is no service "billing" in the catalog. Known services: payments, search.');
     const backwards = await dora('?from=2026-11-20&to=2026-11-10');
     expect(backwards.body.error.details).toEqual([{ field: 'from', message: 'must be before to' }]);
     expect((await t.api('GET', '/metrics/dora', { token: await t.token('changes:write') })).status).toBe(403);
@@ -164,6 +165,6 @@ describe('delivery KPIs', () => {
     expect(text).toContain('*Change failure rate* 33.3% (2 of 6) · 🔴 low');
     expect(text).toContain('*Time to restore* median 1h (2 incidents) · 🔵 high');
     await t.simulator.command('U0DEV', 'C0GENERAL', '/tandem', 'kpis billing');
-    expect(t.slack.ephemeralsFor('U0DEV').at(-1)!.text).toContain('There is no service "billing"');
+    expect(t.slack.ephemeralsFor('U0DEV').at(-1)!.text).toBe('There is no service "billing" in the catalog. Known services: payments, search.');
   });
 });

@@ -1,0 +1,47 @@
+import type { Catalog } from '../catalog';
+import type { Database } from '../db/client';
+import type { ChangeRow } from '../db/schema';
+import { conflict } from '../errors';
+import { findByReference } from '../references';
+import { enqueue } from '../slack/outbox';
+import type { Clock } from '../time';
+import { incidentNotice, requesterMessages } from './messaging';
+import { changeKey } from './model';
+import * as store from './store';
+import { markFailed, refreshMessages, threadNotice } from './transitions';
+
+/** What the incidents domain asks of changes: find one by its key, and blame one for an incident. */
+
+/**
+ * An incident was caused by this change: it counts as failed. Runs inside the
+ * caller's (the incident's) transaction; the change's messages follow.
+ */
+export async function attributeIncident(
+  tx: Database,
+  context: { catalog: Catalog; clock: Clock },
+  change: ChangeRow,
+  incidentKey: string,
+  actor: string,
+): Promise<ChangeRow> {
+  const refusal = change.status === 'pending' || change.status === 'rejected' || change.status === 'cancelled';
+  if (refusal) {
+    throw conflict('change_never_deployed', `${changeKey(change.number)} is ${change.status} and was never deployed, so it cannot have caused ${incidentKey}.`);
+  }
+  const now = context.clock.now();
+  const failed = await markFailed(tx, change, `caused ${incidentKey}`, actor, now);
+  const notice = incidentNotice(failed, incidentKey);
+  await enqueue(tx, context.clock, [
+    ...(await threadNotice(tx, context.catalog, failed, notice, `incident-${incidentKey}`)),
+    ...(await refreshMessages(tx, context.catalog, failed)),
+    ...requesterMessages(failed, notice, `incident-${incidentKey}`),
+  ]);
+  return failed;
+}
+
+/** Finds a change by its id or its key (`CHG-42`). */
+export function findChangeByReference(db: Database, reference: string): Promise<ChangeRow | undefined> {
+  return findByReference(reference, 'CHG', {
+    byId: (id) => store.findChangeById(db, id),
+    byNumber: (number) => store.findChangeByNumber(db, number),
+  });
+}
