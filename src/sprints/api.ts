@@ -11,8 +11,9 @@ import {
   maxFeatureTitleLength,
   maxSprintNameLength,
 } from './model';
-import { type SprintDeps, upsertSprint } from './service';
+import type { SprintDeps } from './deps';
 import { findSprintByKey, listFeatures } from './store';
+import { upsertSprint } from './tracker';
 
 const key = (max: number) =>
   z
