@@ -13,7 +13,7 @@ import { deliveryKpis, type MetricsDeps } from '../metrics/service';
 import type { CommandArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { homeView } from './blocks';
-import { gatherHome, kpiWindowDays, recentHomeViewers, rememberHomeViewer } from './service';
+import { gatherHome, kpiWindow, kpiWindowDays, recentHomeViewers, rememberHomeViewer } from './service';
 
 export interface HomeDeps extends MetricsDeps {
   slack: WebClient;
@@ -52,8 +52,7 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
     return ack({ response_type: 'ephemeral', text: `There is no service "${service}". ${known.length ? `Known services: ${known.join(', ')}.` : 'The catalog lists no services.'}` });
   }
   await ack();
-  const now = deps.clock.now();
-  const kpis = await deliveryKpis(deps, { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now }, service);
+  const kpis = await deliveryKpis(deps, kpiWindow(deps.clock.now()), service);
   await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
 }
 
