@@ -22,7 +22,7 @@ export interface HomeData {
 }
 
 /** How many rows each part of the Home reads at most; the view summarises the rest. */
-export const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
+const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
 export const kpiWindowDays = 30;
 /** Who opened the Home within this many days has it refreshed when what it shows changes. */
 const viewerRefreshDays = 30;
@@ -59,7 +59,7 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
 }
 
 /** The services whose team the person is on (owner, on call, or approver). */
-export const servicesOf = (catalog: Catalog, user: string): string[] => serviceNames(catalog).filter((service) => isServiceTeam(catalog, service, user));
+const servicesOf = (catalog: Catalog, user: string): string[] => serviceNames(catalog).filter((service) => isServiceTeam(catalog, service, user));
 
 /** Remembers who opened the Home, so it can be refreshed for them later. */
 export const rememberHomeViewer = (deps: MetricsDeps, user: string): Promise<void> => store.rememberHomeViewer(deps.db, user, deps.clock.now());

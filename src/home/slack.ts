@@ -36,7 +36,7 @@ export function register(app: App, deps: HomeDeps): void {
   new HomeRefresher(deps).listen();
 }
 
-export async function publishHome(deps: HomeDeps, user: string): Promise<void> {
+async function publishHome(deps: HomeDeps, user: string): Promise<void> {
   const view = homeView(await gatherHome(deps, user));
   await deps.slack.views.publish({ user_id: user, view });
 }

@@ -94,7 +94,7 @@ export function sprintRoutes(deps: SprintDeps): ApiRoute[] {
   ];
 }
 
-export function sprintResource(sprint: SprintRow, features: SprintFeatureRow[]) {
+function sprintResource(sprint: SprintRow, features: SprintFeatureRow[]) {
   return {
     id: sprint.id,
     key: sprint.key,

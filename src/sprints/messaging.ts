@@ -13,9 +13,9 @@ import { digestView, renderSprintDigest, requestShippedReply, staleRequestsNotic
 /** Digest posts and their in-place updates, by digest id; see digests.ts for what happens after. */
 export const digestTopic = outboxTopic('sprint.digest', z.uuid());
 /** Thread replies telling a customer channel that its request shipped, by request id. */
-export const requestTopic = outboxTopic('sprint.request', z.uuid());
+const requestTopic = outboxTopic('sprint.request', z.uuid());
 /** DMs to a service's people: a disabled subscription, requests waiting for a feature. */
-export const noticeTopic = outboxTopic('sprint.notice', z.undefined());
+const noticeTopic = outboxTopic('sprint.notice', z.undefined());
 
 /** The job name a subscription's periods are claimed under. */
 export const digestJob = (subscriptionId: string) => `sprint-digest:${subscriptionId}`;

@@ -40,7 +40,7 @@ export function parseFeatureStatus(value: string): FeatureStatus | undefined {
 }
 
 /** "R-4", "r-4" or "4" → 4. */
-export function parseRequestNumber(reference: string): number | undefined {
+function parseRequestNumber(reference: string): number | undefined {
   const match = /^(?:r-)?(\d{1,9})$/i.exec(reference.trim());
   return match ? Number(match[1]) : undefined;
 }

@@ -12,7 +12,7 @@ import * as store from './store';
 
 /** Sprints kept by a tracker through the API (`PUT /sprints/:key`). */
 
-export interface FeatureInput {
+interface FeatureInput {
   key: string;
   title: string;
   status: FeatureStatus;
