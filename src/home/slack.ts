@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { BackgroundWork } from '../background';
-import { approversOf, findService, serviceNames } from '../catalog';
+import { approversOf, findService, requireService } from '../catalog';
 import { helpText as changeHelp } from '../changes/blocks';
 import type { DomainEvent, DomainEvents } from '../events';
 import { helpText as incidentHelp } from '../incidents/blocks';
@@ -47,10 +47,8 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
   if (word !== 'kpis' || rest.length > 0) {
     return ack({ response_type: 'ephemeral', text: `I don't know \`/tandem ${command.text.trim()}\`.\n\n${helpText()}` });
   }
-  if (service && !findService(deps.catalog, service)) {
-    const known = serviceNames(deps.catalog);
-    return ack({ response_type: 'ephemeral', text: `There is no service "${service}". ${known.length ? `Known services: ${known.join(', ')}.` : 'The catalog lists no services.'}` });
-  }
+  // An unknown service is answered in the ack, in the catalog's one wording.
+  if (service) requireService(deps.catalog, service);
   await ack();
   const kpis = await deliveryKpis(deps, kpiWindow(deps.clock.now()), service);
   await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
