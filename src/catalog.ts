@@ -252,6 +252,18 @@ export function approversOf(catalog: Catalog, service: ServiceConfig): Set<strin
   return new Set([...members, ...service.approvers.users]);
 }
 
+/**
+ * Owners, on-call and approvers: the people who run a service. Sprints let only them
+ * change a sprint or see its internal work, and the Home shows them their services.
+ */
+export function isServiceTeam(catalog: Catalog, serviceName: string, user: string): boolean {
+  const service = requireService(catalog, serviceName);
+  return service.owners.includes(user) || service.oncall.includes(user) || approversOf(catalog, service).has(user);
+}
+
+/** Whether `user` runs any service at all (before Tandem knows which one a request belongs to). */
+export const onAnyServiceTeam = (catalog: Catalog, user: string): boolean => serviceNames(catalog).some((service) => isServiceTeam(catalog, service, user));
+
 /** A service's standard-change policy (its own keys over the catalog's over Tandem's), or the catalog-wide one. */
 export function policyOf(catalog: Catalog, service?: ServiceConfig): ChangePolicy {
   const own = service?.policy;

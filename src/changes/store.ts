@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import {
@@ -250,4 +250,95 @@ export async function pendingApprovalsFor(
 /** A NOTIFY on `channel`, delivered to listeners when the transaction commits. */
 export async function notify(tx: Database, channel: string, payload: string): Promise<void> {
   await tx.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
+export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 'failed';
+export type Board = Record<BoardColumn, { total: number; latest: ChangeRow[] }>;
+
+const onBoard = ['pending', 'approved', 'deployed', 'failed'] as const;
+const hourMs = 3_600_000;
+
+/**
+ * The sprint's change board (the Home shows it): exact counts per column, and the
+ * latest few changes of each. A deployed change counts as succeeded once its
+ * service's attribution window has passed (`settledAfterHours`, per service) without an incident.
+ */
+export async function sprintBoard(
+  db: Database,
+  currentSprints: Map<string, string>,
+  settledAfterHours: (service: string) => number,
+  now: Date,
+  perColumn: number,
+): Promise<Board> {
+  // Each service's changes of its own current sprint.
+  const pairs = [...currentSprints].map(([service, sprint]) => sql`(${service}, ${sprint})`);
+  const scope = pairs.length > 0 ? sql`(${changes.service}, ${changes.sprint}) in (${sql.join(pairs, sql`, `)})` : sql`false`;
+  const counts = await db
+    .select({ service: changes.service, status: changes.status, total: sql<number>`count(*)::int` })
+    .from(changes)
+    .where(and(scope, inArray(changes.status, [...onBoard])))
+    .groupBy(changes.service, changes.status);
+  const board: Board = {
+    requested: { total: 0, latest: [] },
+    approved: { total: 0, latest: [] },
+    deployed: { total: 0, latest: [] },
+    succeeded: { total: 0, latest: [] },
+    failed: { total: 0, latest: [] },
+  };
+  const columnOf: Record<(typeof onBoard)[number], BoardColumn> = { pending: 'requested', approved: 'approved', deployed: 'deployed', failed: 'failed' };
+  const deployedServices: string[] = [];
+  for (const row of counts) {
+    if (row.status === 'deployed') deployedServices.push(row.service);
+    else board[columnOf[row.status as (typeof onBoard)[number]]].total += row.total;
+  }
+  // Deployed changes split by each service's own attribution window.
+  for (const service of deployedServices) {
+    const cutoff = new Date(now.getTime() - settledAfterHours(service) * hourMs);
+    const [split] = await db
+      .select({
+        settled: sql<number>`count(*) filter (where ${changes.deployedAt} <= ${cutoff.toISOString()}::timestamptz)::int`,
+        total: sql<number>`count(*)::int`,
+      })
+      .from(changes)
+      .where(and(eq(changes.sprint, currentSprints.get(service) ?? ''), eq(changes.service, service), eq(changes.status, 'deployed')));
+    board.succeeded.total += split?.settled ?? 0;
+    board.deployed.total += (split?.total ?? 0) - (split?.settled ?? 0);
+  }
+  for (const status of onBoard) {
+    const latest = await db
+      .select()
+      .from(changes)
+      .where(and(scope, eq(changes.status, status)))
+      .orderBy(desc(changes.updatedAt))
+      .limit(status === 'deployed' ? perColumn * 2 : perColumn);
+    for (const change of latest) {
+      const column =
+        status === 'deployed'
+          ? (change.deployedAt?.getTime() ?? now.getTime()) <= now.getTime() - settledAfterHours(change.service) * hourMs
+            ? 'succeeded'
+            : 'deployed'
+          : columnOf[status];
+      if (board[column].latest.length < perColumn) board[column].latest.push(change);
+    }
+  }
+  return board;
+}
+
+/** A service's changes that failed in the window (the improvement report lists them), at most `limit`. */
+export async function failedChangesIn(db: Database, service: string, window: { from: Date; to: Date }, limit: number): Promise<ChangeRow[]> {
+  return db
+    .select()
+    .from(changes)
+    .where(and(eq(changes.service, service), eq(changes.status, 'failed'), gte(changes.failedAt, window.from), lt(changes.failedAt, window.to)))
+    .limit(limit);
+}
+
+/** A change budget of the service set in the window, if any. */
+export async function budgetSetIn(db: Database, service: string, window: { from: Date; to: Date }): Promise<ChangeBudgetRow | undefined> {
+  const [budget] = await db
+    .select()
+    .from(changeBudgets)
+    .where(and(eq(changeBudgets.service, service), gte(changeBudgets.setAt, window.from), lt(changeBudgets.setAt, window.to)))
+    .limit(1);
+  return budget;
 }

@@ -1,11 +1,11 @@
 import { changeActionIds, changeReference } from '../changes/blocks';
+import type { BoardColumn } from '../changes/store';
 import type { ChangeRow } from '../db/schema';
 import { incidentKey, severityLabel } from '../incidents/model';
 import { kpiLines } from '../metrics/blocks';
 import { actions, type Block, button, context, divider, header, section } from '../slack/blocks';
 import { actorMention, toMrkdwn, toPlainText, truncate } from '../slack/text';
 import type { HomeData } from './service';
-import type { BoardColumn } from './store';
 
 /** The App Home view: the viewer's approvals, the sprint's change board, open incidents, KPIs. */
 

@@ -1,12 +1,12 @@
-import { approversOf, type Catalog, findService, policyOf, serviceNames } from '../catalog';
+import { type Catalog, findService, isServiceTeam, policyOf, serviceNames } from '../catalog';
 import { currentBudgetSprints } from '../changes/budget-sprints';
 import { votableServices } from '../changes/model';
-import { pendingApprovalsFor } from '../changes/store';
+import { type Board, pendingApprovalsFor, sprintBoard } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
-import { type Board, openIncidentsFor, sprintBoard } from './store';
-import { homeViewers } from '../db/schema';
+import { openIncidentsFor } from '../incidents/store';
+import type { Window } from '../metrics/model';
 import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/service';
-import { and, gte, inArray } from 'drizzle-orm';
+import * as store from './store';
 
 export interface HomeData {
   viewer: string;
@@ -23,8 +23,14 @@ export interface HomeData {
 }
 
 /** How many rows each part of the Home reads at most; the view summarises the rest. */
-export const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
+const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices: 3 } as const;
 export const kpiWindowDays = 30;
+/** Who opened the Home within this many days has it refreshed when what it shows changes. */
+const viewerRefreshDays = 30;
+const dayMs = 86_400_000;
+
+/** The days the Home's and `/tandem kpis`' figures cover, up to `now`. */
+export const kpiWindow = (now: Date): Window => ({ from: new Date(now.getTime() - kpiWindowDays * dayMs), to: now });
 
 export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<HomeData> {
   const { db, catalog, clock } = deps;
@@ -38,7 +44,7 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
     sprintBoard(db, currentSprints, settledAfterHours, now, homeLimits.boardPerColumn),
     openIncidentsFor(db, viewer, homeLimits.incidents),
   ]);
-  const window = { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now };
+  const window = kpiWindow(now);
   const kpis = await Promise.all(services.slice(0, homeLimits.kpiServices).map((service) => deliveryKpis(deps, window, service)));
   return {
     viewer,
@@ -51,30 +57,12 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
   };
 }
 
-/** Services the person owns, is on call for, or approves changes of. */
-export function servicesOf(catalog: Catalog, user: string): string[] {
-  return Object.entries(catalog.services)
-    .filter(([, service]) => service.owners.includes(user) || service.oncall.includes(user) || approversOf(catalog, service).has(user))
-    .map(([name]) => name)
-    .sort();
-}
+/** The services whose team the person is on (owner, on call, or approver). */
+const servicesOf = (catalog: Catalog, user: string): string[] => serviceNames(catalog).filter((service) => isServiceTeam(catalog, service, user));
 
 /** Remembers who opened the Home, so it can be refreshed for them later. */
-export async function rememberHomeViewer(deps: MetricsDeps, user: string): Promise<void> {
-  const now = deps.clock.now();
-  await deps.db.insert(homeViewers).values({ userId: user, lastOpenedAt: now }).onConflictDoUpdate({
-    target: homeViewers.userId,
-    set: { lastOpenedAt: now },
-  });
-}
+export const rememberHomeViewer = (deps: MetricsDeps, user: string): Promise<void> => store.rememberHomeViewer(deps.db, user, deps.clock.now());
 
-/** Of these people (or everyone), those who opened the Home in the last month. */
-export async function recentHomeViewers(deps: MetricsDeps, among?: string[]): Promise<string[]> {
-  const since = new Date(deps.clock.now().getTime() - 30 * 86_400_000);
-  const recent = gte(homeViewers.lastOpenedAt, since);
-  const rows = await deps.db
-    .select({ userId: homeViewers.userId })
-    .from(homeViewers)
-    .where(among ? and(recent, inArray(homeViewers.userId, among.length > 0 ? among : [''])) : recent);
-  return rows.map((row) => row.userId);
-}
+/** Of these people (or everyone), those who opened the Home lately. */
+export const recentHomeViewers = (deps: MetricsDeps, among?: string[]): Promise<string[]> =>
+  store.homeViewersSince(deps.db, new Date(deps.clock.now().getTime() - viewerRefreshDays * dayMs), among);

@@ -13,7 +13,7 @@ import { deliveryKpis, type MetricsDeps } from '../metrics/service';
 import type { CommandArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { homeView } from './blocks';
-import { gatherHome, kpiWindowDays, recentHomeViewers, rememberHomeViewer } from './service';
+import { gatherHome, kpiWindow, kpiWindowDays, recentHomeViewers, rememberHomeViewer } from './service';
 
 export interface HomeDeps extends MetricsDeps {
   slack: WebClient;
@@ -36,7 +36,7 @@ export function register(app: App, deps: HomeDeps): void {
   new HomeRefresher(deps).listen();
 }
 
-export async function publishHome(deps: HomeDeps, user: string): Promise<void> {
+async function publishHome(deps: HomeDeps, user: string): Promise<void> {
   const view = homeView(await gatherHome(deps, user));
   await deps.slack.views.publish({ user_id: user, view });
 }
@@ -51,8 +51,7 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
     return ack({ response_type: 'ephemeral', text: unknownService(deps.catalog, service).message });
   }
   await ack();
-  const now = deps.clock.now();
-  const kpis = await deliveryKpis(deps, { from: new Date(now.getTime() - kpiWindowDays * 86_400_000), to: now }, service);
+  const kpis = await deliveryKpis(deps, kpiWindow(deps.clock.now()), service);
   await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
 }
 

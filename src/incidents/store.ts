@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
 
@@ -157,4 +157,39 @@ export async function listIncidents(db: Database, query: IncidentListQuery): Pro
 
 export async function listProblems(db: Database, incidentId: string): Promise<ProblemRow[]> {
   return db.select().from(problems).where(eq(problems.incidentId, incidentId)).orderBy(asc(problems.number));
+}
+
+/**
+ * Open incidents as one person may see them, newest first (the Home shows them). A
+ * private incident is theirs to see only when Tandem knows them to be in its channel:
+ * they declared it or command it (both were invited). Others count private incidents, never read them.
+ */
+export async function openIncidentsFor(
+  db: Database,
+  viewer: string,
+  limit: number,
+): Promise<{ total: number; latest: IncidentRow[]; hiddenPrivate: number }> {
+  const open = ne(incidents.status, 'resolved');
+  // `is not distinct from` keeps an incident without a commander a plain false, never null.
+  const seenBy = sql`(not ${incidents.private} or ${incidents.declaredBy} = ${viewer} or ${incidents.commander} is not distinct from ${viewer})`;
+  const [counted, latest] = await Promise.all([
+    db
+      .select({
+        total: sql<number>`count(*)::int`,
+        hiddenPrivate: sql<number>`count(*) filter (where not (${seenBy}))::int`,
+      })
+      .from(incidents)
+      .where(open),
+    db.select().from(incidents).where(and(open, seenBy)).orderBy(desc(incidents.declaredAt)).limit(limit),
+  ]);
+  return { total: counted[0]?.total ?? 0, latest, hiddenPrivate: counted[0]?.hiddenPrivate ?? 0 };
+}
+
+/** A service's incidents declared in the window (the improvement report lists them), at most `limit`. */
+export async function incidentsDeclaredIn(db: Database, service: string, window: { from: Date; to: Date }, limit: number): Promise<IncidentRow[]> {
+  return db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.service, service), gte(incidents.declaredAt, window.from), lt(incidents.declaredAt, window.to)))
+    .limit(limit);
 }

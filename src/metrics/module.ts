@@ -8,16 +8,13 @@ export function createMetrics(ctx: ModuleContext): DomainModule {
   return {
     routes: metricsRoutes(deps),
     outboxHandlers: [
-      [
-        reportTopic,
-        {
-          sent: async (row, response) => {
-            if (typeof response.channel === 'string' && typeof response.ts === 'string') {
-              await attachTrendChart(deps, row.ref, response.channel, response.ts);
-            }
-          },
+      reportTopic.handler({
+        sent: async (report, response) => {
+          if (typeof response.channel === 'string' && typeof response.ts === 'string') {
+            await attachTrendChart(deps, report, response.channel, response.ts);
+          }
         },
-      ],
+      }),
     ],
     schedules: [
       // The report's own schedule is in the catalog; each period is posted once.

@@ -1,10 +1,14 @@
 import type { WebClient } from '@slack/web-api';
-import { and, eq, gte, lt } from 'drizzle-orm';
+import { z } from 'zod';
 import { serviceNames } from '../catalog';
-import { changeBudgets, changes, incidents } from '../db/schema';
+import { budgetSetIn, failedChangesIn } from '../changes/store';
+import type { DomainEvents } from '../events';
+import { incidentsDeclaredIn } from '../incidents/store';
 import { claimPeriods, firesBefore, latestPeriod } from '../jobs/periods';
 import type { Logger } from '../log';
-import { enqueue, type OutboxWorker } from '../slack/outbox';
+import type { OutboxWorker } from '../slack/outbox';
+import { outboxTopic } from '../slack/outbox-topic';
+import { unitOfWork } from '../unit-of-work';
 import { improvementReport, type ServiceReport } from './blocks';
 import { renderPng, trendChartSvg, type TrendPoint } from './chart';
 import type { Window } from './model';
@@ -20,11 +24,16 @@ import { deploymentFigures } from './store';
 
 export interface ReportDeps extends MetricsDeps {
   outbox: OutboxWorker;
+  events: DomainEvents;
   slack: WebClient;
   logger: Logger;
 }
 
-export const reportTopic = 'metrics.report';
+/** One service's report post; its payload says which figures the trend chart in its thread covers. */
+export const reportTopic = outboxTopic(
+  'metrics.report',
+  z.object({ service: z.string(), to: z.iso.datetime().transform((to) => new Date(to)), periodMs: z.number() }),
+);
 const reportJob = 'improvement-report';
 const trendPeriods = 8;
 
@@ -45,22 +54,22 @@ export async function postImprovementReports(deps: ReportDeps): Promise<void> {
   }
   // A period where nothing happened anywhere is not worth a post, nor a claim.
   if (reports.length === 0) return;
-  await deps.db.transaction(async (tx) => {
-    const won = await claimPeriods(tx, deps.clock, [{ job: reportJob, period }]);
+  await unitOfWork(deps, async (work) => {
+    const won = await claimPeriods(work.tx, deps.clock, [{ job: reportJob, period }]);
     if (!won.has(reportJob)) return;
-    await enqueue(
-      tx,
-      deps.clock,
-      reports.map((report) => ({
-        topic: reportTopic,
-        ref: JSON.stringify({ service: report.service, to: current.to.toISOString(), periodMs: current.to.getTime() - current.from.getTime() }),
-        method: 'chat.postMessage',
-        args: { channel: settings.channel, ...improvementReport(report), unfurl_links: false },
-        dedupKey: `report:${period.key}:${report.service}`,
-      })),
+    await work.send(
+      reports.map((report) =>
+        reportTopic.message(
+          { service: report.service, to: current.to, periodMs: current.to.getTime() - current.from.getTime() },
+          {
+            method: 'chat.postMessage',
+            args: { channel: settings.channel, ...improvementReport(report), unfurl_links: false },
+            dedupKey: `report:${period.key}:${report.service}`,
+          },
+        ),
+      ),
     );
   });
-  deps.outbox.kick();
 }
 
 /** One service's figures for the report; undefined when nothing happened in either period. */
@@ -69,32 +78,21 @@ async function serviceReport(deps: ReportDeps, service: string, current: Window,
   const active = (kpis: typeof now) =>
     kpis.changeFailureRate.total > 0 || kpis.changeSuccessRate.total > 0 || kpis.incidentsBySeverity.some((row) => row.declared + row.resolved > 0);
   if (!active(now) && !active(before)) return undefined;
-  const inWindow = (column: typeof changes.failedAt | typeof incidents.declaredAt | typeof changeBudgets.setAt) =>
-    and(gte(column, current.from), lt(column, current.to));
   const [failedChanges, declared, budget] = await Promise.all([
-    deps.db.select().from(changes).where(and(eq(changes.service, service), eq(changes.status, 'failed'), inWindow(changes.failedAt))).limit(5),
-    deps.db.select().from(incidents).where(and(eq(incidents.service, service), inWindow(incidents.declaredAt))).limit(5),
-    deps.db.select().from(changeBudgets).where(and(eq(changeBudgets.service, service), inWindow(changeBudgets.setAt))).limit(1),
+    failedChangesIn(deps.db, service, current, 5),
+    incidentsDeclaredIn(deps.db, service, current, 5),
+    budgetSetIn(deps.db, service, current),
   ]);
-  return { service, current: now, previous: before, failedChanges, incidents: declared, budgetChange: budget[0] };
+  return { service, current: now, previous: before, failedChanges, incidents: declared, budgetChange: budget };
 }
 
-const refSchema = (ref: string | null) => {
-  try {
-    const parsed = JSON.parse(ref ?? '') as { service?: unknown; to?: unknown; periodMs?: unknown };
-    if (typeof parsed.service === 'string' && typeof parsed.to === 'string' && typeof parsed.periodMs === 'number') {
-      return { service: parsed.service, to: new Date(parsed.to), periodMs: parsed.periodMs };
-    }
-  } catch {
-    // Not a report reference: nothing to chart.
-  }
-  return undefined;
-};
-
 /** After a service's report is posted, its trend chart goes into the thread. Best effort: the report stands alone. */
-export async function attachTrendChart(deps: ReportDeps, ref: string | null, channel: string, threadTs: string): Promise<void> {
-  const report = refSchema(ref);
-  if (!report) return;
+export async function attachTrendChart(
+  deps: ReportDeps,
+  report: { service: string; to: Date; periodMs: number },
+  channel: string,
+  threadTs: string,
+): Promise<void> {
   const points: TrendPoint[] = [];
   for (let index = trendPeriods - 1; index >= 0; index -= 1) {
     const to = new Date(report.to.getTime() - index * report.periodMs);

@@ -11,8 +11,9 @@ import {
   maxFeatureTitleLength,
   maxSprintNameLength,
 } from './model';
-import { type SprintDeps, upsertSprint } from './service';
+import type { SprintDeps } from './deps';
 import { findSprintByKey, listFeatures } from './store';
+import { upsertSprint } from './tracker';
 
 const key = (max: number) =>
   z
@@ -93,7 +94,7 @@ export function sprintRoutes(deps: SprintDeps): ApiRoute[] {
   ];
 }
 
-export function sprintResource(sprint: SprintRow, features: SprintFeatureRow[]) {
+function sprintResource(sprint: SprintRow, features: SprintFeatureRow[]) {
   return {
     id: sprint.id,
     key: sprint.key,

@@ -46,6 +46,12 @@ export interface DigestView {
   audience: 'customers' | 'team';
 }
 
+export const digestView = (sprint: DigestView['sprint'], features: readonly FeatureSummary[], audience: DigestView['audience']): DigestView => ({
+  sprint,
+  features,
+  audience,
+});
+
 /**
  * The sprint digest: customer-visible features grouped by status, with the sprint's
  * dates and progress. At most 50 blocks and 3,000 characters per text; features past

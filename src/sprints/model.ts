@@ -1,8 +1,22 @@
+import { approversOf, type Catalog, requireService } from '../catalog';
 import { slugify } from '../incidents/model';
 import { parseCalendarDate } from '../fields';
 import { isTimeZone } from '../time';
 
-/** Pure rules of sprints: statuses, keys, dates, progress and the `/sprint` grammar. */
+/** Pure rules of sprints: who may do what, statuses, keys, dates, progress and the `/sprint` grammar. */
+
+/** Owners and approvers may point digests at customers (the contract says so); on-call may not. */
+export function mayManageSubscriptions(catalog: Catalog, serviceName: string, user: string): boolean {
+  const service = requireService(catalog, serviceName);
+  return service.owners.includes(user) || approversOf(catalog, service).has(user);
+}
+
+/** The one wording of each refusal, whether a listener's pre-check or a use case says it. */
+export const refusals = {
+  notOnServiceTeam: (service: string) => `Only the owners, on-call and approvers of ${service} run its sprints.`,
+  notOnAnyServiceTeam: 'Only the owners, on-call and approvers of a service link its customer requests to features.',
+  notSubscriptionManager: (service: string) => `Only the owners and approvers of ${service} manage its digest subscriptions.`,
+} as const;
 
 export const featureStatuses = ['planned', 'in-dev', 'in-uat', 'done', 'dropped'] as const;
 export type FeatureStatus = (typeof featureStatuses)[number];
@@ -26,7 +40,7 @@ export function parseFeatureStatus(value: string): FeatureStatus | undefined {
 }
 
 /** "R-4", "r-4" or "4" → 4. */
-export function parseRequestNumber(reference: string): number | undefined {
+function parseRequestNumber(reference: string): number | undefined {
   const match = /^(?:r-)?(\d{1,9})$/i.exec(reference.trim());
   return match ? Number(match[1]) : undefined;
 }

@@ -1,7 +1,9 @@
 import type { DomainModule, ModuleContext } from '../module';
 import { sprintRoutes } from './api';
 import { postScheduledDigests, remindAboutUnlinkedRequests } from './scheduled';
-import { digestTopic, handleUndeliverableDigest, recordDigestPosted, type SprintDeps } from './service';
+import type { SprintDeps } from './deps';
+import { handleUndeliverableDigest, recordDigestPosted } from './digests';
+import { digestTopic } from './messaging';
 import { register } from './slack';
 
 /** Sprint digests and customer requests: `/sprint`, the request shortcut, digest schedules. */
@@ -11,13 +13,10 @@ export function createSprints(ctx: ModuleContext): DomainModule {
     register: (app) => register(app, deps),
     routes: sprintRoutes(deps),
     outboxHandlers: [
-      [
-        digestTopic,
-        {
-          sent: (row, response) => recordDigestPosted(deps, row, response),
-          failed: (row, error) => handleUndeliverableDigest(deps, row, error),
-        },
-      ],
+      digestTopic.handler({
+        sent: (digestId, response) => recordDigestPosted(deps, digestId, response),
+        failed: (digestId, error) => handleUndeliverableDigest(deps, digestId, error),
+      }),
     ],
     schedules: [
       // Each subscription has its own schedule; the tick posts those whose period has come and is unclaimed.

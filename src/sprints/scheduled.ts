@@ -1,9 +1,10 @@
 import type { DigestSubscriptionRow, SprintDigestRow, SprintRow } from '../db/schema';
 import { claimPeriods, latestPeriod } from '../jobs/periods';
-import { enqueue } from '../slack/outbox';
 import { localDateTime } from '../time';
-import { staleRequestsNotice } from './blocks';
-import { digestJob, duePeriod, noticeTopic, postDigests, postMessage, type SprintDeps } from './service';
+import { unitOfWork } from '../unit-of-work';
+import type { SprintDeps } from './deps';
+import { duePeriod, postDigests } from './digests';
+import { digestJob, staleRequestsNotices } from './messaging';
 import * as store from './store';
 
 /**
@@ -24,18 +25,17 @@ export async function postScheduledDigests(deps: SprintDeps): Promise<void> {
     const latest = new Map((await store.latestDigests(deps.db, subscriptions.map((s) => s.id))).map((digest) => [digest.subscriptionId, digest]));
     const wanted = subscriptions.filter((subscription) => !finalStateShown(sprint, subscription, latest.get(subscription.id)));
     if (wanted.length === 0) continue;
-    await deps.db.transaction(async (tx) => {
-      const locked = await store.lockSprint(tx, sprint.id);
+    await unitOfWork(deps, async (work) => {
+      const locked = await store.lockSprint(work.tx, sprint.id);
       if (!locked) return;
       const won = await claimPeriods(
-        tx,
+        work.tx,
         deps.clock,
         wanted.map((subscription) => ({ job: digestJob(subscription.id), period: duePeriod(subscription, now)! })),
       );
-      await postDigests(deps, tx, locked, wanted.filter((subscription) => won.has(digestJob(subscription.id))));
+      await postDigests(deps, work, locked, wanted.filter((subscription) => won.has(digestJob(subscription.id))));
     });
   }
-  deps.outbox.kick();
 }
 
 /** After a sprint ends, its digest goes out once more with the final state; then the channel rests until the next sprint. */
@@ -57,16 +57,10 @@ export async function remindAboutUnlinkedRequests(deps: SprintDeps): Promise<voi
     const days = service.request_followup_days;
     const waiting = await store.listUnlinkedRequests(deps.db, service.channels.customers, new Date(now.getTime() - days * dayMs));
     const job = `customer-request-reminder:${name}`;
-    await deps.db.transaction(async (tx) => {
-      const won = await claimPeriods(tx, deps.clock, [{ job, period }]);
+    await unitOfWork(deps, async (work) => {
+      const won = await claimPeriods(work.tx, deps.clock, [{ job, period }]);
       if (!won.has(job) || waiting.length === 0) return;
-      const notice = staleRequestsNotice(name, days, waiting);
-      await enqueue(
-        tx,
-        deps.clock,
-        service.owners.map((owner) => postMessage(noticeTopic, { channel: owner, ...notice }, `${job}:${period.key}:${owner}`)),
-      );
+      await work.send(staleRequestsNotices({ service: name, days, owners: service.owners, job, periodKey: period.key }, waiting));
     });
   }
-  deps.outbox.kick();
 }

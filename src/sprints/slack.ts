@@ -1,14 +1,15 @@
 import type { App, MessageShortcut } from '@slack/bolt';
 import { z } from 'zod';
-import { serviceNames } from '../catalog';
+import { isServiceTeam } from '../catalog';
 import type { CustomerRequestRow } from '../db/schema';
-import { forbidden, invalid, notFound } from '../errors';
+import { invalid, notFound } from '../errors';
 import type { Message, Option } from '../slack/blocks';
 import type { CommandArgs, ShortcutArgs, ViewArgs } from '../slack/listener-args';
 import { ephemeral } from '../slack/replies';
 import { fromCommandText, toMrkdwn } from '../slack/text';
 import { readViewState } from '../slack/view-state';
 import {
+  digestView,
   featureOption,
   formatDateRange,
   helpText,
@@ -23,27 +24,14 @@ import {
   trackRequestModal,
   trackRequestShortcut,
 } from './blocks';
+import type { SprintDeps } from './deps';
+import { postDigestNow } from './digests';
+import { addFeature, changeFeatureStatus, startSprint } from './features';
+import { requireCurrentSprint, requireRequest, serviceForCommand, servicesOfRequest } from './lookup';
 import { parseSprintCommand, requestKey, type SprintCommand } from './model';
-import {
-  addFeature,
-  addPermalink,
-  changeFeatureStatus,
-  digestView,
-  isOnServiceTeam,
-  linkRequest,
-  listSubscriptions,
-  postDigestNow,
-  requireCurrentSprint,
-  requireRequest,
-  requireServiceTeam,
-  serviceForCommand,
-  servicesOfRequest,
-  type SprintDeps,
-  startSprint,
-  subscribe,
-  trackRequest,
-  unsubscribe,
-} from './service';
+import { requireAnyServiceTeam, requireServiceTeam } from './permissions';
+import { addPermalink, linkRequest, trackRequest } from './requests';
+import { listSubscriptions, subscribe, unsubscribe } from './subscriptions';
 import * as store from './store';
 
 /** `/sprint`, the "Track as customer request" message shortcut and its modal. */
@@ -89,7 +77,7 @@ async function runCommand(
   switch (parsed.kind) {
     case 'show': {
       const sprint = await requireCurrentSprint(deps.db, service);
-      const onTeam = isOnServiceTeam(catalog, service, user);
+      const onTeam = isServiceTeam(catalog, service, user);
       const digest = renderSprintDigest(digestView(sprint, await store.listFeatures(deps.db, sprint.id), onTeam ? 'team' : 'customers'));
       return onTeam ? [digest, { text: await openRequestsText(deps, service) }] : [digest];
     }
@@ -136,9 +124,7 @@ async function openRequestsText(deps: SprintDeps, service: string): Promise<stri
 async function linkFromCommand(deps: SprintDeps, parsed: Extract<SprintCommand, { kind: 'link' }>, user: string): Promise<Message> {
   const { catalog } = deps;
   if (parsed.service) requireServiceTeam(catalog, parsed.service, user);
-  if (!serviceNames(catalog).some((service) => isOnServiceTeam(catalog, service, user))) {
-    throw forbidden('not_on_service_team', 'Only the owners, on-call and approvers of a service link its customer requests to features.');
-  }
+  requireAnyServiceTeam(catalog, user);
   const request = await requireRequest(deps.db, parsed.request);
   const candidates = servicesOfRequest(catalog, request);
   const service = parsed.service ?? (candidates.length === 1 ? candidates[0] : undefined);
@@ -193,7 +179,7 @@ async function featureChoices(deps: SprintDeps, request: CustomerRequestRow, use
   for (const service of services) {
     const sprint = await store.findCurrentSprint(deps.db, service);
     if (!sprint) continue;
-    const audience = isOnServiceTeam(deps.catalog, service, user) ? 'team' : 'customers';
+    const audience = isServiceTeam(deps.catalog, service, user) ? 'team' : 'customers';
     for (const feature of await store.listFeatures(deps.db, sprint.id)) {
       if (feature.status === 'dropped' || (audience === 'customers' && !feature.customerVisible)) continue;
       choices.push(featureOption(feature, audience, services.length > 1 ? service : undefined));

@@ -14,14 +14,14 @@ import {
   sprints,
 } from '../db/schema';
 
-export type NewSprint = typeof sprints.$inferInsert;
-export type SprintPatch = Partial<Omit<NewSprint, 'id' | 'key'>>;
+type NewSprint = typeof sprints.$inferInsert;
+type SprintPatch = Partial<Omit<NewSprint, 'id' | 'key'>>;
 export type NewFeature = typeof sprintFeatures.$inferInsert;
-export type FeaturePatch = Partial<Pick<NewFeature, 'title' | 'status' | 'customerVisible' | 'statusChangedAt'>>;
-export type NewFeatureEvent = Omit<typeof sprintFeatureEvents.$inferInsert, 'id'>;
-export type NewSubscription = Omit<typeof digestSubscriptions.$inferInsert, 'id' | 'disabledAt' | 'disabledReason'>;
-export type NewDigest = Omit<typeof sprintDigests.$inferInsert, 'id'>;
-export type NewRequest = Omit<typeof customerRequests.$inferInsert, 'id' | 'number'>;
+type FeaturePatch = Partial<Pick<NewFeature, 'title' | 'status' | 'customerVisible' | 'statusChangedAt'>>;
+type NewFeatureEvent = Omit<typeof sprintFeatureEvents.$inferInsert, 'id'>;
+type NewSubscription = Omit<typeof digestSubscriptions.$inferInsert, 'id' | 'disabledAt' | 'disabledReason'>;
+type NewDigest = Omit<typeof sprintDigests.$inferInsert, 'id'>;
+type NewRequest = Omit<typeof customerRequests.$inferInsert, 'id' | 'number'>;
 
 // ---- sprints and features -------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { changeBudgets, changes, deployments, incidents } from '../../src/db/schema';
+import { changeBudgets, changes, deployments, incidents, type OutboxRow } from '../../src/db/schema';
+import { reportTopic } from '../../src/metrics/report';
 import { TestClock } from '../support/clock';
 import { type Harness, startHarness } from '../support/harness';
 
@@ -128,5 +129,19 @@ describe('continual-improvement report', () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('the report’s outbox payload', () => {
+  it('comes back to the chart with its period, for rows queued before typed topics too', async () => {
+    const seen: unknown[] = [];
+    const [, handler] = reportTopic.handler({ sent: async (report) => void seen.push(report) });
+    const queued = reportTopic.message({ service: 'payments', to: new Date('2026-11-23T09:00:00Z'), periodMs: 604_800_000 }, { method: 'chat.postMessage', args: {} });
+    const legacy = '{"service":"search","to":"2026-11-30T09:00:00.000Z","periodMs":604800000}';
+    for (const ref of [queued.ref!, legacy, 'not a report']) await handler.sent!({ ref } as OutboxRow, { ok: true });
+    expect(seen).toEqual([
+      { service: 'payments', to: new Date('2026-11-23T09:00:00Z'), periodMs: 604_800_000 },
+      { service: 'search', to: new Date('2026-11-30T09:00:00Z'), periodMs: 604_800_000 },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sprintFeatureEvents, sprintFeatures, sprints } from '../../src/db/schema';
+import { sprintDigests, sprintFeatureEvents, sprintFeatures, sprints } from '../../src/db/schema';
 import { type Harness, startHarness } from '../support/harness';
 
 const catalog = `
@@ -71,6 +71,20 @@ describe('/sprint in Slack', () => {
       ['planned', 'in-dev', owner],
       ['planned', 'done', owner],
     ]);
+  });
+
+  it('records where a digest was posted once; its in-place updates coming back change nothing', async () => {
+    await sprint('subscribe <#C0ACME|acme>');
+    await sprint('start Sprint 42 2026-11-23 2026-12-04');
+    const postedAt = t.clock.now();
+    t.clock.advance(60_000);
+    await sprint('add Export invoices as PDF');
+    await sprint('status F-1 in-dev');
+
+    const [message] = digests('C0ACME');
+    expect(message!.edited).toBe(true);
+    const [recorded] = await t.database.handle.db.select().from(sprintDigests);
+    expect(recorded).toMatchObject({ channel: 'C0ACME', messageTs: message!.ts, postedAt, renderedRevision: 2 });
   });
 
   it('shows the team view to the team and the customer view to everyone else', async () => {
