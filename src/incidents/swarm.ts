@@ -8,6 +8,7 @@ import { requireIncident } from './lookup';
 import { setupProblemsMessage } from './messaging';
 import * as store from './store';
 import { Interrupted, RetryLater, SetupRun } from './swarm-steps';
+import { PollingLoop } from '../jobs/polling-loop';
 
 /**
  * Swarm set-up: channel, people, pinned summary, "declared" notices. It is a job on
@@ -104,55 +105,38 @@ export interface SwarmSetupWorkerOptions {
  * Slack outage (the retry time came), on whichever instance gets there first.
  */
 export class SwarmSetupWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly deps: IncidentDeps,
     private readonly options: SwarmSetupWorkerOptions = {},
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.runUntilIdle(), {
+      intervalMs: options.pollIntervalMs ?? defaultPollIntervalMs,
+      onError: (error) => deps.logger.error({ err: error }, 'swarm set-up run failed'),
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? defaultPollIntervalMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runUntilIdle()
-      .catch((error) => this.deps.logger.error({ err: error }, 'swarm set-up run failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
   /** Resolves once no set-up is due (those waiting for a retry time stay pending). */
-  async drain(): Promise<void> {
-    await this.running;
-    await this.runUntilIdle();
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   /** Claims nothing more; set-ups in hand stop at their next step and hand their lease back. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async runUntilIdle(): Promise<void> {
-    while (!this.stopped && !this.deps.shutdown.aborted) {
+    while (!this.loop.stopped && !this.deps.shutdown.aborted) {
       const now = this.deps.clock.now();
       const claimed = await store.claimDueSwarmSetups(this.deps.db, {
         now,

@@ -6,6 +6,7 @@ import { type OutboxRow, slackOutbox } from '../db/schema';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
 import { leaseMs, whileRenewing } from '../db/lease';
+import { PollingLoop } from '../jobs/polling-loop';
 import { WorkspacePause } from './workspace-pause';
 
 /** A Slack Web API call to make after the transaction that wrote it commits. */
@@ -111,55 +112,39 @@ export interface OutboxWorkerOptions {
  */
 export class OutboxWorker {
   private readonly handlers = new Map<string, OutboxTopicHandler>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PollingLoop;
   private readonly workspacePause = new WorkspacePause();
   private resumeTimer: NodeJS.Timeout | undefined;
   /** Rows claimed and not yet settled, whose leases this instance renews. */
   private readonly inHand = new Set<number>();
 
-  constructor(private readonly options: OutboxWorkerOptions) {}
+  constructor(private readonly options: OutboxWorkerOptions) {
+    this.loop = new PollingLoop(() => this.runUntilIdle(), {
+      intervalMs: options.pollIntervalMs ?? 1000,
+      onError: (error) => options.logger.error({ err: error }, 'outbox run failed'),
+    });
+  }
+
+  private get stopped(): boolean {
+    return this.loop.stopped;
+  }
 
   on(topic: string, handler: OutboxTopicHandler): void {
     this.handlers.set(topic, handler);
   }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 1000);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
   /** Sends what is due now; called after a commit that enqueued something. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runUntilIdle()
-      .catch((error) => this.options.logger.error({ err: error }, 'outbox run failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
-  /** Resolves once nothing due is left to send (messages waiting for a retry time stay queued). */
-  async drain(): Promise<void> {
-    do {
-      this.again = false;
-      await this.running;
-      await this.runUntilIdle();
-      // A topic handler may have enqueued and kicked meanwhile (a digest's update after its post).
-      await this.running;
-    } while (this.again);
+  /** Resolves once nothing due is left to send (messages waiting for a retry time stay queued); a topic handler's own messages too. */
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   /**
@@ -167,10 +152,8 @@ export class OutboxWorker {
    * yet sent are handed back at once, for the next instance to send in order.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
+    await this.loop.stop();
     clearTimeout(this.resumeTimer);
-    await this.running;
   }
 
   private async runUntilIdle(): Promise<void> {
