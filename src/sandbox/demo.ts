@@ -1,4 +1,4 @@
-import type { FakeChannel, FakeSlack } from './slack/workspace';
+import type { FakeChannel, FakeSlack } from '../fake-slack';
 
 /**
  * The sandbox's demo: a small company with two services, the people who own and
