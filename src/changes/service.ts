@@ -4,7 +4,7 @@ import type { DomainEvents } from '../events';
 import { approversOf, type Catalog, findService, policyOf, type ServiceConfig, serviceNames } from '../catalog';
 import type { Database } from '../db/client';
 import type { ChangeRow, DeploymentRow, PolicyExplanation } from '../db/schema';
-import { conflict, forbidden, invalid, notFound } from '../errors';
+import { conflict, forbidden, hasErrorCode, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
 import { findByReference } from '../references';
 import type { Message } from '../slack/blocks';
@@ -502,7 +502,7 @@ export async function expireStaleChanges(deps: ChangeDeps): Promise<number> {
       expired += 1;
     } catch (error) {
       // Decided by someone else between the list and the lock: nothing to expire.
-      if ((error as { code?: string }).code !== 'change_decided') throw error;
+      if (!hasErrorCode(error, 'change_decided')) throw error;
     }
   }
   return expired;

@@ -6,7 +6,7 @@ import type { Database } from '../db/client';
 import type { IncidentRow, ProblemRow } from '../db/schema';
 import { attributeIncident } from '../changes/service';
 import { lockChange } from '../changes/store';
-import { conflict, invalid, isTandemError, notFound } from '../errors';
+import { conflict, hasErrorCode, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
 import { findByReference } from '../references';
 import { enqueue, type OutboxMessage, type OutboxWorker } from '../slack/outbox';
@@ -274,7 +274,7 @@ export async function resolveByDedupKey(deps: IncidentDeps, dedupKey: string, ac
   try {
     return await resolveIncident(deps, open.id, actor, summary);
   } catch (error) {
-    if (!isTandemError(error) || error.code !== 'incident_resolved') throw error;
+    if (!hasErrorCode(error, 'incident_resolved')) throw error;
     return requireIncident(deps.db, open.id);
   }
 }
