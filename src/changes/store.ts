@@ -104,10 +104,6 @@ export async function appendAudit(db: Database, entry: typeof changeAudit.$infer
   await db.insert(changeAudit).values(entry);
 }
 
-export async function listAudit(db: Database, changeId: string) {
-  return db.select().from(changeAudit).where(eq(changeAudit.changeId, changeId)).orderBy(asc(changeAudit.id));
-}
-
 export async function recordChangeMessage(db: Database, message: typeof changeMessages.$inferInsert): Promise<void> {
   await db.insert(changeMessages).values(message).onConflictDoNothing();
 }

@@ -1,4 +1,5 @@
 import type { FakeChannel, FakeSlack } from '../fake-slack';
+import { dayMs } from '../time';
 
 /**
  * The sandbox's demo: a small company with two services, the people who own and
@@ -90,7 +91,7 @@ export interface DemoStep {
  * digest Acme Corp follows, with a customer's question to track.
  */
 export function demoActivity(today: Date): DemoStep[] {
-  const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  const day = (offset: number) => new Date(today.getTime() + offset * dayMs).toISOString().slice(0, 10);
   const priyaInAcme = (text: string) => ({ person: people.priya, channel: channels.acme, text });
   return [
     { person: people.alex, channel: channels.general, text: '/change payments Rotate card-vault keys env=production ref=v2.3.1' },
