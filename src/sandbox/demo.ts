@@ -63,7 +63,7 @@ export const demoPeople: DemoPerson[] = [
 
 const team = [people.alex, people.priya, people.sam, people.mei, people.jordan];
 
-export const demoChannels: Array<{ id: string; name: string; purpose: string; members: string[] }> = [
+const demoChannels: Array<{ id: string; name: string; purpose: string; members: string[] }> = [
   { id: channels.general, name: 'general', purpose: 'Everyone at the company', members: team },
   { id: channels.incidents, name: 'incidents', purpose: 'Every incident of payments and search is announced here', members: team },
   { id: channels.approvals, name: 'change-approvals', purpose: 'Change requests for payments and search, with Approve and Reject', members: team },
