@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IncidentRow, incidents } from '../src/db/schema';
 import { improvementReport } from '../src/metrics/blocks';
 import type { DeliveryKpis } from '../src/metrics/service';
-import type { FakeMessage } from '../src/sandbox/slack/workspace';
+import type { FakeMessage } from '../src/fake-slack';
 import { type Harness, startHarness } from './support/harness';
 
 /**

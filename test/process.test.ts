@@ -3,8 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackSimulator } from '../src/sandbox/slack/simulator';
-import type { FakeSlack } from '../src/sandbox/slack/workspace';
+import { type FakeSlack, SlackSimulator } from '../src/fake-slack';
 import { runTandem, serveFakeSlack, waitForOutput } from './support/process';
 
 const signingSecret = 'process-test-secret';

@@ -1,13 +1,26 @@
 import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/unavailable';
-import { type ErrorKind, invalid, TandemError } from '../errors';
+import { type ErrorCode, type ErrorKind, invalid, TandemError } from '../errors';
+
+/** The codes of the REST API's own protocol errors; domain codes are ErrorCode. */
+export type ApiErrorCode =
+  | 'unauthorized'
+  | 'insufficient_scope'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'malformed_path'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'invalid_idempotency_key'
+  | 'idempotency_key_reused'
+  | 'request_in_progress';
 
 /** Protocol errors of the REST API itself (auth, framing); domain errors are TandemErrors. */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -24,11 +37,14 @@ const statusOfKind: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+/** Every code the JSON error envelope can carry. */
+export type EnvelopeCode = ErrorCode | ApiErrorCode | 'database_unavailable' | 'internal_error';
+
 export interface ErrorEnvelope {
   status: number;
   /** Headers the answer carries, e.g. Retry-After on a 503. */
   headers?: Record<string, string>;
-  body: { error: { code: string; message: string; details?: unknown } };
+  body: { error: { code: EnvelopeCode; message: string; details?: unknown } };
 }
 
 /** Long enough for a database restart or failover to finish, short enough for a pipeline to retry soon. */
@@ -57,7 +73,7 @@ export function toErrorEnvelope(error: unknown): ErrorEnvelope {
   return { status: 500, body: { error: { code: 'internal_error', message: 'Tandem could not complete the request. It has been logged.' } } };
 }
 
-function withDetails(code: string, message: string, details: unknown) {
+function withDetails(code: EnvelopeCode, message: string, details: unknown) {
   return details === undefined ? { code, message } : { code, message, details };
 }
 

@@ -22,7 +22,7 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Only this digest is stored; the token itself is shown once, at creation. */
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export function isApiScope(value: string): value is ApiScope {
+function isApiScope(value: string): value is ApiScope {
   return (apiScopes as readonly string[]).includes(value);
 }
 

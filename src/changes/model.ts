@@ -199,3 +199,6 @@ function sprintFrom(cadence: Catalog['sprints'], firstDay: string, timeZone: str
     endsAt: startOfLocalDay(addDays(firstDay, cadence.length_days), timeZone),
   };
 }
+
+/** A fraction as the policy explains it: one decimal, e.g. 92.5%. */
+export const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;

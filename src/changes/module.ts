@@ -7,6 +7,10 @@ import { rememberApprovalMessage } from './request';
 import { expireStaleChanges, remindApprovers } from './scheduled';
 import { register } from './slack';
 
+/** What other domains use of changes: an incident's cause, and the sprints change budgets are counted in. */
+export { attributeIncident, findChangeByReference } from './attribution';
+export { budgetSprintsIn, currentBudgetSprints } from './budget-sprints';
+
 /** Change approvals: `/change`, votes, the gate API, reminders and expiry. */
 export function createChanges(ctx: ModuleContext): DomainModule {
   const decisions = new DecisionFeed(ctx.database);

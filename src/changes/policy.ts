@@ -1,5 +1,6 @@
 import type { ChangePolicy } from '../catalog';
 import type { PolicyExplanation } from '../db/schema';
+import { percent } from './model';
 
 /**
  * The standard-change policy, as pure arithmetic. Each service has a change budget
@@ -125,5 +126,4 @@ export function evaluateStandardChange(facts: StandardChangeFacts): PolicyExplan
   };
 }
 
-export const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

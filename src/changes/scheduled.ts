@@ -1,5 +1,6 @@
 import { approversOf, findService } from '../catalog';
 import type { ChangeRow } from '../db/schema';
+import { hasErrorCode } from '../errors';
 import { unitOfWork } from '../unit-of-work';
 import type { ChangeDeps } from './deps';
 import { reminderMessage, reminderMessages } from './messaging';
@@ -53,7 +54,7 @@ export async function expireStaleChanges(deps: ChangeDeps): Promise<number> {
       expired += 1;
     } catch (error) {
       // Decided by someone else between the list and the lock: nothing to expire.
-      if ((error as { code?: string }).code !== 'change_decided') throw error;
+      if (!hasErrorCode(error, 'change_decided')) throw error;
     }
   }
   return expired;

@@ -1,11 +1,11 @@
 import { type Catalog, findService, isServiceTeam, policyOf, serviceNames } from '../catalog';
-import { currentBudgetSprints } from '../changes/budget-sprints';
+import { currentBudgetSprints } from '../changes/module';
 import { votableServices } from '../changes/model';
 import { type Board, pendingApprovalsFor, sprintBoard } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
 import { openIncidentsFor } from '../incidents/store';
 import type { Window } from '../metrics/model';
-import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/service';
+import { type DeliveryKpis, deliveryKpis, type MetricsDeps } from '../metrics/module';
 import * as store from './store';
 
 export interface HomeData {

@@ -9,7 +9,7 @@ import { helpText as incidentHelp } from '../incidents/blocks';
 import { helpText as sprintHelp } from '../sprints/blocks';
 import type { Logger } from '../log';
 import { kpiMessage } from '../metrics/blocks';
-import { deliveryKpis, type MetricsDeps } from '../metrics/service';
+import { deliveryKpis, type MetricsDeps } from '../metrics/module';
 import type { CommandArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { homeView } from './blocks';

@@ -5,7 +5,7 @@ import type { ApiRoute } from '../api/router';
 import type { ApiToken } from '../api/tokens';
 import { findService, unknownService } from '../catalog';
 import type { IncidentEventRow, IncidentRow, ProblemRow } from '../db/schema';
-import { findChangeByReference } from '../changes/attribution';
+import { findChangeByReference } from '../changes/module';
 import { findDeployment } from '../changes/store';
 import { invalid, notFound } from '../errors';
 import { textField } from '../fields';

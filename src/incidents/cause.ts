@@ -1,5 +1,5 @@
 import type { IncidentRow } from '../db/schema';
-import { attributeIncident } from '../changes/attribution';
+import { attributeIncident } from '../changes/module';
 import { lockChange } from '../changes/store';
 import { conflict, notFound } from '../errors';
 import { unitOfWork, type Work } from '../unit-of-work';

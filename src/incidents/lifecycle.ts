@@ -1,5 +1,5 @@
 import type { IncidentRow } from '../db/schema';
-import { conflict, invalid, isTandemError, notFound } from '../errors';
+import { conflict, hasErrorCode, invalid, notFound } from '../errors';
 import { slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import { unitOfWork } from '../unit-of-work';
@@ -118,7 +118,7 @@ export async function resolveByDedupKey(deps: IncidentDeps, dedupKey: string, ac
   try {
     return await resolveIncident(deps, open.id, actor, summary);
   } catch (error) {
-    if (!isTandemError(error) || error.code !== 'incident_resolved') throw error;
+    if (!hasErrorCode(error, 'incident_resolved')) throw error;
     return requireIncident(deps.db, open.id);
   }
 }

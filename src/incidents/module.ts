@@ -6,6 +6,8 @@ import { recordUndeliveredNotice } from './notices';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
+export type { SwarmSetupWorker } from './swarm';
+
 /** Incidents: `/incident`, the swarm channel set-up worker, notices and the incident API. */
 export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: SwarmSetupWorker } {
   const deps: IncidentDeps = ctx;

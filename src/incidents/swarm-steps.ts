@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { findService, respondersOf } from '../catalog';
 import type { IncidentRow } from '../db/schema';
-import { classifyDeliveryError } from '../slack/outbox';
+import { classifyDeliveryError } from '../slack/delivery-errors';
 import { describeSlackError, slackErrorCode } from '../slack/errors';
 import { isSlackUserId } from '../slack/text';
 import { unitOfWork } from '../unit-of-work';

@@ -1,6 +1,6 @@
 import { changeReference } from '../changes/blocks';
 import { changeKey } from '../changes/model';
-import { percent } from '../changes/policy';
+import { percent } from '../changes/model';
 import type { ChangeBudgetRow, ChangeRow, IncidentRow } from '../db/schema';
 import { incidentKey, severityLabel } from '../incidents/model';
 import { type Block, context, header, section } from '../slack/blocks';

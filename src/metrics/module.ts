@@ -2,6 +2,9 @@ import type { DomainModule, ModuleContext } from '../module';
 import { metricsRoutes } from './api';
 import { attachTrendChart, postImprovementReports, type ReportDeps, reportTopic } from './report';
 
+/** What the Home uses of metrics: a service's delivery KPIs. */
+export { type DeliveryKpis, deliveryKpis, type MetricsDeps } from './service';
+
 /** Delivery KPIs: the DORA API and the continual-improvement report. */
 export function createMetrics(ctx: ModuleContext): DomainModule {
   const deps: ReportDeps = ctx;

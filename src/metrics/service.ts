@@ -1,5 +1,5 @@
 import { type Catalog, findService, policyOf } from '../catalog';
-import { budgetSprintsIn } from '../changes/budget-sprints';
+import { budgetSprintsIn } from '../changes/module';
 import { hourMs } from '../changes/model';
 import type { Database } from '../db/client';
 import type { Clock } from '../time';

@@ -1,7 +1,6 @@
 import type { AppManifest } from './manifest';
 import type { LiveWorkspace } from './live-workspace';
-import { type Delivery, type InputValue, InvalidInteraction, type SlackSimulator } from './slack/simulator';
-import type { FakeChannel, FakeEphemeral, FakeMessage, FakeSlack } from './slack/workspace';
+import { type Delivery, type FakeChannel, type FakeEphemeral, type FakeMessage, type FakeSlack, type InputValue, InvalidInteraction, type SlackSimulator } from '../fake-slack';
 import { encodeTypedText } from './typed-text';
 
 /** What Slack would show the person after they did something: a notice, or field errors in their modal. */

@@ -1,4 +1,5 @@
-import type { FakeChannel, FakeSlack } from './slack/workspace';
+import type { FakeChannel, FakeSlack } from '../fake-slack';
+import { dayMs } from '../time';
 
 /**
  * The sandbox's demo: a small company with two services, the people who own and
@@ -62,7 +63,7 @@ export const demoPeople: DemoPerson[] = [
 
 const team = [people.alex, people.priya, people.sam, people.mei, people.jordan];
 
-export const demoChannels: Array<{ id: string; name: string; purpose: string; members: string[] }> = [
+const demoChannels: Array<{ id: string; name: string; purpose: string; members: string[] }> = [
   { id: channels.general, name: 'general', purpose: 'Everyone at the company', members: team },
   { id: channels.incidents, name: 'incidents', purpose: 'Every incident of payments and search is announced here', members: team },
   { id: channels.approvals, name: 'change-approvals', purpose: 'Change requests for payments and search, with Approve and Reject', members: team },
@@ -90,7 +91,7 @@ export interface DemoStep {
  * digest Acme Corp follows, with a customer's question to track.
  */
 export function demoActivity(today: Date): DemoStep[] {
-  const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  const day = (offset: number) => new Date(today.getTime() + offset * dayMs).toISOString().slice(0, 10);
   const priyaInAcme = (text: string) => ({ person: people.priya, channel: channels.acme, text });
   return [
     { person: people.alex, channel: channels.general, text: '/change payments Rotate card-vault keys env=production ref=v2.3.1' },

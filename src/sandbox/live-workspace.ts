@@ -1,4 +1,4 @@
-import { FakeSlack, type WebApiAnswer } from './slack/workspace';
+import { FakeSlack, type WebApiAnswer } from '../fake-slack';
 
 type Json = Record<string, unknown>;
 

@@ -54,7 +54,7 @@ const manifestSchema = z.object({
   settings: z.object({ event_subscriptions: z.object({ bot_events: z.array(z.string()).default([]) }).optional() }),
 });
 
-export const manifestPath = new URL('../../manifests/slack-app.yaml', import.meta.url);
+const manifestPath = new URL('../../manifests/slack-app.yaml', import.meta.url);
 
 export function readManifest(file: URL | string = manifestPath): AppManifest {
   const manifest = manifestSchema.parse(parse(readFileSync(file, 'utf8')));

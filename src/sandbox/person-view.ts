@@ -2,7 +2,7 @@ import { approversOf, type Catalog } from '../catalog';
 import { demoPeople, demoStart, purposeOf, type Suggestion, suggestionsFor } from './demo';
 import type { LiveWorkspace, LoadState } from './live-workspace';
 import { type AppManifest, declaresCommand, type MessageShortcut, type SlashCommand } from './manifest';
-import type { FakeChannel } from './slack/workspace';
+import type { FakeChannel } from '../fake-slack';
 
 type Json = Record<string, unknown>;
 

@@ -12,8 +12,7 @@ import { createBrowserApi } from './browser-api';
 import { demoActivity, demoCatalog, seedDemoWorkspace } from './demo';
 import { LiveWorkspace } from './live-workspace';
 import { declaresCommand, readManifest } from './manifest';
-import { SlackSimulator } from './slack/simulator';
-import { startSandboxSlack } from './slack/server';
+import { SlackSimulator, startSandboxSlack } from '../fake-slack';
 
 export interface SandboxOptions {
   /** Where the page and the stand-in Slack listen; 0 picks a free port. */

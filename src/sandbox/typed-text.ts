@@ -1,4 +1,4 @@
-import type { FakeSlack } from './slack/workspace';
+import type { FakeSlack } from '../fake-slack';
 
 /**
  * Text typed into Slack's composer, as Slack passes it on. Slack escapes `&`, `<`

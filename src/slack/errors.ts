@@ -78,7 +78,7 @@ export function slackUnavailableFor(error: unknown): number | undefined {
 export const databaseUnavailableMessage = 'Tandem cannot reach its database right now, so nothing was changed. Please try again in a minute.';
 
 /** True for an error the Web API client raised: Slack refused, rate limited, or could not be reached. */
-export function isSlackApiError(error: unknown): boolean {
+function isSlackApiError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && (Object.values(ErrorCode) as string[]).includes(code);
 }
@@ -125,7 +125,7 @@ export async function answerWith(args: AnyMiddlewareArgs & AllMiddlewareArgs, te
 }
 
 /** What the person is told about `error`; an unexpected one is logged here, once. */
-export function messageForFailure(error: unknown, body: unknown, logger: Logger): string {
+function messageForFailure(error: unknown, body: unknown, logger: Logger): string {
   if (isTandemError(error)) return error.message;
   if (isDatabaseUnavailable(error)) {
     logger.warn({ err: error, request: requestOf(body) }, 'slack listener could not reach the database');

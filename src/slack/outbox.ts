@@ -1,4 +1,4 @@
-import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import type { Clock } from '../time';
 import { leaseMs, whileRenewing } from '../db/lease';
 import { PollingLoop } from '../jobs/polling-loop';
+import { classifyDeliveryError, type DeliveryOutcome } from './delivery-errors';
 import { WorkspacePause } from './workspace-pause';
 
 /** A Slack Web API call to make after the transaction that wrote it commits. */
@@ -46,52 +47,8 @@ export async function enqueue(db: Database, clock: Clock, messages: OutboxMessag
     .onConflictDoNothing({ target: slackOutbox.dedupKey });
 }
 
-/** Platform errors worth another try; every other `ok: false` answer is final for that call. */
-const transientSlackErrors = new Set([
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-  'ratelimited',
-  'team_added_to_org',
-]);
-
-const maxBackoffMs = 10 * 60_000;
 /** Marking a row sent is retried this often before its lease is left to run out (then it is sent again). */
 const markSentAttempts = 3;
-
-export type DeliveryOutcome =
-  | { kind: 'sent'; response: Record<string, unknown> }
-  | { kind: 'retry'; afterMs: number; error: string }
-  | { kind: 'failed'; error: string };
-
-/** How a Web API error should be treated: wait as Slack asks, back off, or give up. */
-export function classifyDeliveryError(error: unknown, attempts: number): DeliveryOutcome {
-  const coded = error as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number };
-  switch (coded.code) {
-    case ErrorCode.RateLimitedError:
-      return { kind: 'retry', afterMs: (coded.retryAfter ?? 1) * 1000, error: 'ratelimited' };
-    case ErrorCode.PlatformError: {
-      const slackError = coded.data?.error ?? 'unknown_error';
-      return transientSlackErrors.has(slackError)
-        ? { kind: 'retry', afterMs: backoffMs(attempts), error: slackError }
-        : { kind: 'failed', error: slackError };
-    }
-    case ErrorCode.HTTPError:
-      return (coded.statusCode ?? 500) >= 500
-        ? { kind: 'retry', afterMs: backoffMs(attempts), error: `http_${coded.statusCode}` }
-        : { kind: 'failed', error: `http_${coded.statusCode}` };
-    default:
-      // Network failures and timeouts: the request may not have reached Slack.
-      return { kind: 'retry', afterMs: backoffMs(attempts), error: errorMessage(error) };
-  }
-}
-
-/** 1 s, 2 s, 4 s … capped at ten minutes, with jitter so instances do not retry in step. */
-export function backoffMs(attempts: number): number {
-  const base = Math.min(maxBackoffMs, 1000 * 2 ** Math.max(0, attempts - 1));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -329,8 +286,4 @@ function pickResponse(response: Record<string, unknown>): Record<string, unknown
   const picked: Record<string, unknown> = {};
   for (const key of ['channel', 'ts', 'id']) if (response[key] !== undefined) picked[key] = response[key];
   return picked;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

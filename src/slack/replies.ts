@@ -26,7 +26,7 @@ const sender = z.looseObject({
   event: z.looseObject({ user: z.string().optional().catch(undefined), channel: z.string().optional().catch(undefined) }).optional().catch(undefined),
 });
 
-export function senderOf(body: unknown): { user?: string; channel?: string } {
+function senderOf(body: unknown): { user?: string; channel?: string } {
   const parsed = sender.safeParse(body);
   if (!parsed.success) return {};
   const { data } = parsed;

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiToken } from '../../src/api/tokens';
 import { openDatabase } from '../../src/db/client';
-import { createFakeSlackServer } from '../../src/sandbox/slack/server';
-import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { createFakeSlackServer, FakeSlack } from '../../src/fake-slack';
 import { systemClock } from '../../src/time';
 import { freePort, load, postgresReachable, printTable, scratchDatabase, startProcess } from './support';
 

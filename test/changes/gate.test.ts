@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DecisionFeed } from '../../src/changes/decisions';
 import { type GateRequest, runGate } from '../../src/cli/gate';
 import { changes, incidents } from '../../src/db/schema';
-import type { FakeMessage } from '../../src/sandbox/slack/workspace';
+import type { FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 import { runTandem } from '../support/process';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runGate } from '../../src/cli/gate';
 import { incidents, slackDeliveries } from '../../src/db/schema';
 import { isDatabaseUnavailable } from '../../src/db/unavailable';
-import type { FakeMessage } from '../../src/sandbox/slack/workspace';
+import type { FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 import { TcpProxy } from './tcp-proxy';
 

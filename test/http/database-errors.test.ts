@@ -29,6 +29,6 @@ describe('errors that mean the database cannot answer now', () => {
   it('leaves statement errors and domain errors alone', () => {
     expect(toErrorEnvelope(wrapped(driverError('23505', 'duplicate key value'))).status).toBe(500);
     expect(toErrorEnvelope(new Error('boom')).status).toBe(500);
-    expect(toErrorEnvelope(invalid('bad', 'Bad.')).status).toBe(422);
+    expect(toErrorEnvelope(invalid('validation_failed', 'Bad.')).status).toBe(422);
   });
 });

@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { incidentEvents, incidents, problems } from '../../src/db/schema';
-import type { FakeMessage } from '../../src/sandbox/slack/workspace';
+import type { FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 
 const catalog = `

@@ -1,7 +1,7 @@
 import { asc } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { incidents } from '../../src/db/schema';
-import type { FakeSlack } from '../../src/sandbox/slack/workspace';
+import type { FakeSlack } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 
 const catalog = `

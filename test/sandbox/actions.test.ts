@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkspaceActions } from '../../src/sandbox/actions';
 import { LiveWorkspace } from '../../src/sandbox/live-workspace';
 import type { AppManifest } from '../../src/sandbox/manifest';
-import { signSlackRequest, SlackSimulator } from '../../src/sandbox/slack/simulator';
+import { signSlackRequest, SlackSimulator } from '../../src/fake-slack';
 
 const signingSecret = 'actions-test-secret';
 const person = 'U0ANN';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PostingLimits } from '../../src/sandbox/slack/rate-limits';
+import { PostingLimits } from '../../src/fake-slack';
 
 describe('the stand-in Slack’s posting limits', () => {
   it('allows about one post a second per channel and a workspace-wide rate with a burst', () => {

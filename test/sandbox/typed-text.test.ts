@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { FakeSlack } from '../../src/fake-slack';
 import { encodeTypedText } from '../../src/sandbox/typed-text';
 
 describe('text typed in the composer', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changes, incidents } from '../../src/db/schema';
-import type { FakeEphemeral, FakeMessage } from '../../src/sandbox/slack/workspace';
+import type { FakeEphemeral, FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 import { form, postSigned, submissionOf } from './signed';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, incidents } from '../../src/db/schema';
-import { signSlackRequest } from '../../src/sandbox/slack/simulator';
+import { signSlackRequest } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 import { runTandem, serveFakeSlack, waitForOutput } from '../support/process';
 import { form, postSigned, slackDeadlineMs, submissionOf } from './signed';

@@ -3,7 +3,7 @@ import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { slackOutbox } from '../../src/db/schema';
 import { createLogger } from '../../src/log';
-import { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { FakeSlack } from '../../src/fake-slack';
 import { enqueue, OutboxWorker } from '../../src/slack/outbox';
 import { TestClock } from '../support/clock';
 import { createTestDatabase, type TestDatabase } from '../support/database';

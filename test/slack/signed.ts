@@ -1,4 +1,4 @@
-import { signSlackRequest } from '../../src/sandbox/slack/simulator';
+import { signSlackRequest } from '../../src/fake-slack';
 import { type Harness, signingSecret } from '../support/harness';
 
 export interface Answer {

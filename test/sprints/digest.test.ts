@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blockProblems } from '../../src/sandbox/slack/block-kit';
+import { blockProblems } from '../../src/fake-slack';
 import { type DigestView, maxFeaturesPerGroup, renderSprintDigest } from '../../src/sprints/blocks';
 import { type FeatureStatus, type FeatureSummary, featureStatuses } from '../../src/sprints/model';
 

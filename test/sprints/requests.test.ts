@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { customerRequests } from '../../src/db/schema';
-import type { FakeMessage } from '../../src/sandbox/slack/workspace';
+import type { FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 
 const catalog = `

@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { FakeSlack, parseWebApiBody, uploadedBytes } from '../../src/sandbox/slack/workspace';
+import { FakeSlack, parseWebApiBody, uploadedBytes } from '../../src/fake-slack';
 
 export const slackOrigin = 'https://slack.test';
 

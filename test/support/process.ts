@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type SandboxSlack, startSandboxSlack } from '../../src/sandbox/slack/server';
-import type { FakeSlack } from '../../src/sandbox/slack/workspace';
+import { type FakeSlack, type SandboxSlack, startSandboxSlack } from '../../src/fake-slack';
 
 export interface Finished {
   code: number | null;

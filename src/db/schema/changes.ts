@@ -168,6 +168,5 @@ export const deployments = pgTable(
 
 export type ChangeRow = typeof changes.$inferSelect;
 export type ChangeVoteRow = typeof changeVotes.$inferSelect;
-export type ChangeAuditRow = typeof changeAudit.$inferSelect;
 export type ChangeBudgetRow = typeof changeBudgets.$inferSelect;
 export type DeploymentRow = typeof deployments.$inferSelect;

@@ -200,9 +200,12 @@ function formatDatePart(name, at) {
   return style ? at.toLocaleString(undefined, style) : undefined;
 }
 
+/** Local midnights are a day apart except across a DST change, hence the rounding. */
+const dayMs = 86_400_000;
+
 function relativeDay(at) {
   const day = (date) => new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
-  const difference = Math.round((day(at) - day(new Date())) / 86_400_000);
+  const difference = Math.round((day(at) - day(new Date())) / dayMs);
   return { [-1]: 'yesterday', 0: 'today', 1: 'tomorrow' }[difference];
 }
 

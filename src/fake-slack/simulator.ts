@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { type Clock, systemClock } from '../../time';
-import type { FakeEphemeral, FakeMessage, FakeSlack, ResponseTarget } from './workspace';
+import { type Clock, systemClock } from '../time';
+import type { FakeEphemeral, FakeMessage, ResponseTarget } from './types';
+import type { FakeSlack } from './workspace';
 
 type Json = Record<string, unknown>;
 

@@ -1,6 +1,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeSlack, parseWebApiBody, uploadedBytes, type WebApiAnswer } from './workspace';
+import { parseWebApiBody, uploadedBytes } from './http-body';
+import type { WebApiAnswer } from './types';
+import { FakeSlack } from './workspace';
 
 /** The paths Slack itself serves: the Web API, response URLs and file upload URLs. */
 const slackPaths = /^\/(api|response|upload)\//;
