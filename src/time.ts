@@ -7,6 +7,8 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** A day of elapsed time, in milliseconds (not a calendar day: see addDays and startOfLocalDay for those). */
 export const dayMs = 86_400_000;
+/** An hour of elapsed time, in milliseconds. */
+export const hourMs = 3_600_000;
 
 export function isTimeZone(zone: string): boolean {
   if (zone.trim() === '') return false;

@@ -1,7 +1,7 @@
 import { approversOf, type Catalog, type FreezeWindow, findService, type ServiceConfig } from '../catalog';
 import { conflict, forbidden, type TandemError } from '../errors';
 import { parseKeyNumber } from '../references';
-import { addDays, localDate, startOfLocalDay } from '../time';
+import { addDays, dayMs, localDate, startOfLocalDay } from '../time';
 
 /** Pure rules of changes: keys, states, the command grammar, freeze windows and sprints. */
 
@@ -12,8 +12,6 @@ export type ChangeRisk = (typeof changeRisks)[number];
 export type ChangeStatus = 'pending' | 'approved' | 'rejected' | 'cancelled' | 'deployed' | 'failed';
 
 export const changeKey = (number: number) => `CHG-${number}`;
-export const hourMs = 3_600_000;
-export const dayMs = 86_400_000;
 export const maxTitleLength = 150;
 export const defaultEnvironment = 'production';
 export const productionEnvironments = new Set(['production', 'prod']);

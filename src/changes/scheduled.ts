@@ -4,7 +4,8 @@ import { hasErrorCode } from '../errors';
 import { unitOfWork } from '../unit-of-work';
 import type { ChangeDeps } from './deps';
 import { reminderMessage, reminderMessages } from './messaging';
-import { dayMs, hourMs, mayVote, noLongerPending } from './model';
+import { mayVote, noLongerPending } from './model';
+import { dayMs, hourMs } from '../time';
 import * as store from './store';
 import { closeChange } from './votes';
 

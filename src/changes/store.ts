@@ -1,18 +1,19 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
+import { hourMs } from '../time';
 import {
-  type ChangeBudgetRow,
   type ChangeRow,
   changeAudit,
-  changeBudgets,
   changeMessages,
   changes,
   changeVotes,
   type DeploymentRow,
   deployments,
 } from '../db/schema';
-import type { SprintOutcome } from './policy';
+
+// The change budget's queries have their own file; the domain's storage is still reached through this one.
+export { budgetSetIn, countPolicyApprovals, findBudget, insertBudget, latestBudgetBefore, lockBudget, sprintOutcomes } from './budget-store';
 
 export type NewChange = typeof changes.$inferInsert;
 export type ChangePatch = Partial<Omit<NewChange, 'id' | 'number'>>;
@@ -112,71 +113,6 @@ export async function listChangeMessages(db: Database, changeId: string) {
   return db.select().from(changeMessages).where(eq(changeMessages.changeId, changeId));
 }
 
-/** Standard changes the policy approved for a service in a sprint: what its budget has paid for. */
-export async function countPolicyApprovals(db: Database, service: string, sprint: string): Promise<number> {
-  const [row] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(changes)
-    .where(and(eq(changes.service, service), eq(changes.sprint, sprint), eq(changes.approvedByPolicy, true)));
-  return row?.count ?? 0;
-}
-
-/**
- * Outcomes per sprint: failed changes, and deployed changes that stayed clear of
- * incidents past the attribution window (deployed before `settledBefore`).
- */
-export async function sprintOutcomes(db: Database, service: string, sprints: string[], settledBefore: Date): Promise<SprintOutcome[]> {
-  if (sprints.length === 0) return [];
-  const rows = await db
-    .select({
-      sprint: changes.sprint,
-      succeeded: sql<number>`count(*) filter (where ${changes.status} = 'deployed' and ${lte(changes.deployedAt, settledBefore)})::int`,
-      failed: sql<number>`count(*) filter (where ${changes.status} = 'failed')::int`,
-    })
-    .from(changes)
-    .where(and(eq(changes.service, service), inArray(changes.sprint, sprints)))
-    .groupBy(changes.sprint);
-  return sprints.map((sprint) => {
-    const row = rows.find((candidate) => candidate.sprint === sprint);
-    return { sprint, succeeded: row?.succeeded ?? 0, failed: row?.failed ?? 0 };
-  });
-}
-
-export async function findBudget(db: Database, service: string, sprint: string): Promise<ChangeBudgetRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(changeBudgets)
-    .where(and(eq(changeBudgets.service, service), eq(changeBudgets.sprint, sprint)));
-  return row;
-}
-
-export async function latestBudgetBefore(db: Database, service: string, sprint: string): Promise<ChangeBudgetRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(changeBudgets)
-    .where(and(eq(changeBudgets.service, service), lt(changeBudgets.sprint, sprint)))
-    .orderBy(desc(changeBudgets.sprint))
-    .limit(1);
-  return row;
-}
-
-/** Keeps the first budget set for a sprint; a concurrent evaluation reads that one. */
-export async function insertBudget(db: Database, budget: typeof changeBudgets.$inferInsert): Promise<ChangeBudgetRow> {
-  await db.insert(changeBudgets).values(budget).onConflictDoNothing();
-  const stored = await findBudget(db, budget.service, budget.sprint);
-  if (!stored) throw new Error('change budget insert returned nothing');
-  return stored;
-}
-
-/** Holds a service's sprint budget until the transaction ends, so two evaluations never spend it twice. */
-export async function lockBudget(db: Database, service: string, sprint: string): Promise<void> {
-  await db
-    .select({ budget: changeBudgets.budget })
-    .from(changeBudgets)
-    .where(and(eq(changeBudgets.service, service), eq(changeBudgets.sprint, sprint)))
-    .for('update');
-}
-
 /** Pending changes whose approvers have not been nudged for `interval`, claimed so one instance sends each reminder. */
 export async function claimDueReminders(db: Database, now: Date, due: (change: ChangeRow) => boolean): Promise<ChangeRow[]> {
   const candidates = await db.select().from(changes).where(eq(changes.status, 'pending'));
@@ -256,7 +192,6 @@ export type BoardColumn = 'requested' | 'approved' | 'deployed' | 'succeeded' | 
 export type Board = Record<BoardColumn, { total: number; latest: ChangeRow[] }>;
 
 const onBoard = ['pending', 'approved', 'deployed', 'failed'] as const;
-const hourMs = 3_600_000;
 
 /**
  * The sprint's change board (the Home shows it): exact counts per column, and the
@@ -331,14 +266,4 @@ export async function failedChangesIn(db: Database, service: string, window: { f
     .from(changes)
     .where(and(eq(changes.service, service), eq(changes.status, 'failed'), gte(changes.failedAt, window.from), lt(changes.failedAt, window.to)))
     .limit(limit);
-}
-
-/** A change budget of the service set in the window, if any. */
-export async function budgetSetIn(db: Database, service: string, window: { from: Date; to: Date }): Promise<ChangeBudgetRow | undefined> {
-  const [budget] = await db
-    .select()
-    .from(changeBudgets)
-    .where(and(eq(changeBudgets.service, service), gte(changeBudgets.setAt, window.from), lt(changeBudgets.setAt, window.to)))
-    .limit(1);
-  return budget;
 }

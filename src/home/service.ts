@@ -1,6 +1,7 @@
 import { type Catalog, findService, isServiceTeam, policyOf, serviceNames } from '../catalog';
 import { currentBudgetSprints } from '../changes/module';
 import { votableServices } from '../changes/model';
+import { dayMs } from '../time';
 import { type Board, pendingApprovalsFor, sprintBoard } from '../changes/store';
 import type { ChangeRow, IncidentRow } from '../db/schema';
 import { openIncidentsFor } from '../incidents/store';
@@ -27,7 +28,6 @@ const homeLimits = { approvals: 8, boardPerColumn: 6, incidents: 10, kpiServices
 export const kpiWindowDays = 30;
 /** Who opened the Home within this many days has it refreshed when what it shows changes. */
 const viewerRefreshDays = 30;
-const dayMs = 86_400_000;
 
 /** The days the Home's and `/tandem kpis`' figures cover, up to `now`. */
 export const kpiWindow = (now: Date): Window => ({ from: new Date(now.getTime() - kpiWindowDays * dayMs), to: now });

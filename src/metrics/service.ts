@@ -1,8 +1,7 @@
 import { type Catalog, findService, policyOf } from '../catalog';
 import { budgetSprintsIn } from '../changes/module';
-import { hourMs } from '../changes/model';
 import type { Database } from '../db/client';
-import type { Clock } from '../time';
+import { type Clock, hourMs } from '../time';
 import {
   type Band,
   changeFailureRateBand,

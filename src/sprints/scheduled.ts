@@ -1,6 +1,6 @@
 import type { DigestSubscriptionRow, SprintDigestRow, SprintRow } from '../db/schema';
 import { claimPeriods, latestPeriod } from '../jobs/periods';
-import { localDateTime } from '../time';
+import { dayMs, localDateTime } from '../time';
 import { unitOfWork } from '../unit-of-work';
 import type { SprintDeps } from './deps';
 import { duePeriod, postDigests } from './digests';
@@ -45,7 +45,6 @@ function finalStateShown(sprint: SprintRow, subscription: DigestSubscriptionRow,
 
 /** When owners hear about requests that no feature answers yet: daily at 09:00 in the service's digest time zone. */
 const reminderCron = '0 9 * * *';
-const dayMs = 86_400_000;
 
 /** Tells each service's owners, once a day, which customer requests have waited too long for a feature. */
 export async function remindAboutUnlinkedRequests(deps: SprintDeps): Promise<void> {
