@@ -3,21 +3,19 @@ import type { Database } from '../db/client';
 import type { ChangeRow } from '../db/schema';
 import { conflict } from '../errors';
 import { findByReference } from '../references';
-import { enqueue } from '../slack/outbox';
 import type { Clock } from '../time';
+import type { Work } from '../unit-of-work';
 import { incidentNotice, requesterMessages } from './messaging';
 import { changeKey } from './model';
 import * as store from './store';
 import { markFailed, refreshMessages, threadNotice } from './transitions';
 
-/** What the incidents domain asks of changes: find one by its key, and blame one for an incident. */
-
 /**
  * An incident was caused by this change: it counts as failed. Runs inside the
- * caller's (the incident's) transaction; the change's messages follow.
+ * caller's (the incident's) unit of work, which sends the change's messages.
  */
 export async function attributeIncident(
-  tx: Database,
+  { tx, send }: Work,
   context: { catalog: Catalog; clock: Clock },
   change: ChangeRow,
   incidentKey: string,
@@ -30,7 +28,7 @@ export async function attributeIncident(
   const now = context.clock.now();
   const failed = await markFailed(tx, change, `caused ${incidentKey}`, actor, now);
   const notice = incidentNotice(failed, incidentKey);
-  await enqueue(tx, context.clock, [
+  await send([
     ...(await threadNotice(tx, context.catalog, failed, notice, `incident-${incidentKey}`)),
     ...(await refreshMessages(tx, context.catalog, failed)),
     ...requesterMessages(failed, notice, `incident-${incidentKey}`),

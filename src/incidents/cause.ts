@@ -20,8 +20,6 @@ export async function linkCause(deps: IncidentDeps, incidentId: string, changeId
     work.emit({ kind: 'incident', incident: linked });
     return linked;
   });
-  // The change's own messages are queued by the changes domain in the transaction, not through `send`.
-  deps.outbox.kick();
   deps.background.run(() => refreshSummary(deps, updated.id));
   return updated;
 }
@@ -37,7 +35,7 @@ export async function attachCause(
 ): Promise<IncidentRow> {
   const cause = await lockChange(work.tx, changeId);
   if (!cause) throw notFound('change_not_found', 'That change does not exist.');
-  const failed = await attributeIncident(work.tx, deps, cause, incidentKey(incident.number), actor);
+  const failed = await attributeIncident(work, deps, cause, incidentKey(incident.number), actor);
   work.emit({ kind: 'change', change: failed });
   const linked = await store.updateIncident(work.tx, incident.id, { causedByChangeId: cause.id, updatedAt: now });
   const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
