@@ -75,6 +75,22 @@ const digestSchema = z.strictObject(scheduleFields).superRefine(checkSchedule);
 /** The weekly continual-improvement report: where it is posted and when. */
 const reportSchema = z.strictObject({ channel: channelId, ...scheduleFields }).superRefine(checkSchedule);
 
+/** A GitHub repository as `owner/name`, as GitHub's webhooks spell it. */
+const repository = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be a GitHub repository as owner/name, such as acme/payments-api');
+
+/**
+ * The GitHub repositories gated by Tandem and how their environments map to Tandem's.
+ * A GitHub environment is the Tandem environment of the same name, lower-cased, unless
+ * `environments` maps it; `standard_environments` (Tandem names) are decided by the policy.
+ */
+const githubSchema = z.strictObject({
+  repositories: z.array(repository).default([]),
+  environments: z.record(z.string().min(1), z.string().min(1)).default({}),
+  standard_environments: z.array(z.string().min(1)).default([]),
+});
+
 const serviceSchema = z.strictObject({
   description: z.string().optional(),
   owners: z.array(userId).default([]),
@@ -105,7 +121,40 @@ const serviceSchema = z.strictObject({
     .min(1, 'must be a number of days from 1 to 365')
     .max(365, 'must be a number of days from 1 to 365')
     .default(7),
+  github: githubSchema.optional(),
 });
+
+const sevenDays = 7;
+const defaultUpdateEveryMinutes: Partial<Record<1 | 2 | 3 | 4, number>> = { 1: 30, 2: 60, 3: 240 };
+
+/** How incident channels behave; every key has a default. */
+const incidentsSchema = z
+  .strictObject({
+    /** The reaction that puts a message on the timeline (an emoji name, without colons). */
+    timeline_reaction: z
+      .string()
+      .regex(/^[a-z0-9_+'-]+$/, 'must be an emoji name without colons, such as pushpin')
+      .default('pushpin'),
+    /** Roles besides the commander that `/incident role` can assign. */
+    roles: z
+      .array(name.refine((role) => role !== 'commander', 'commander is always a role; list only the others'))
+      .default(['comms', 'scribe']),
+    /** Minutes without an update before the commander is reminded, per severity; a severity left out is never reminded. */
+    update_every_minutes: z
+      .partialRecord(z.enum(['1', '2', '3', '4'], 'must be a severity from 1 to 4'), wholeNumber(1))
+      .optional()
+      .transform((minutes): Partial<Record<1 | 2 | 3 | 4, number>> =>
+        minutes === undefined ? defaultUpdateEveryMinutes : Object.fromEntries(Object.entries(minutes).map(([sev, value]) => [Number(sev), value])),
+      ),
+    /** Days after resolution before the channel is archived; 0 never archives. */
+    archive_after_days: wholeNumber(0).default(sevenDays),
+    /** Days after archiving before the channel's stored messages are dropped. */
+    message_retention_days: wholeNumber(0).default(30),
+  })
+  .prefault({});
+
+/** The change advisory board's weekly agenda: where and when it is posted. */
+const cabSchema = z.strictObject({ channel: channelId, ...scheduleFields }).superRefine(checkSchedule);
 
 const freezeSchema = z
   .strictObject({
@@ -127,6 +176,8 @@ const catalogSchema = z
     /** Defaults for every service's `policy`. */
     policy: policySchema,
     report: reportSchema.optional(),
+    incidents: incidentsSchema,
+    cab: cabSchema.optional(),
     /** The sprint cadence change budgets follow. */
     sprints: z
       .strictObject({
@@ -155,6 +206,20 @@ const catalogSchema = z
         ctx.addIssue({ code: 'custom', path: ['services', serviceName, 'policy', 'budget', 'initial'], message: `must be between min (${budget.min}) and max (${budget.max})` });
       }
     }
+    const repositoryOwners = new Map<string, string>();
+    for (const [serviceName, service] of Object.entries(catalog.services)) {
+      service.github?.repositories.forEach((repo, index) => {
+        const key = repo.toLowerCase();
+        const other = repositoryOwners.get(key);
+        if (other) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', serviceName, 'github', 'repositories', index],
+            message: `is already listed under service "${other}"; a repository belongs to one service`,
+          });
+        } else repositoryOwners.set(key, serviceName);
+      });
+    }
     catalog.freeze.forEach((window, index) => {
       window.services.forEach((service, serviceIndex) => {
         if (service !== '*' && !(service in catalog.services)) {
@@ -171,6 +236,8 @@ const catalogSchema = z
 export type Catalog = z.infer<typeof catalogSchema>;
 export type ServiceConfig = Catalog['services'][string];
 export type FreezeWindow = Catalog['freeze'][number];
+export type IncidentSettings = Catalog['incidents'];
+export type CabSettings = NonNullable<Catalog['cab']>;
 
 export const emptyCatalog: Catalog = catalogSchema.parse({});
 
