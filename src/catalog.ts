@@ -215,7 +215,7 @@ const catalogSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['services', serviceName, 'github', 'repositories', index],
-            message: `is already listed under service "${other}"; a repository belongs to one service`,
+            message: `${repo} is already listed under service "${other}"; a repository belongs to one service`,
           });
         } else repositoryOwners.set(key, serviceName);
       });

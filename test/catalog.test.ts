@@ -9,10 +9,17 @@ services:
     approvers: { groups: [fintech-leads], quorum: 2 }
     channels: { incidents: C0INCIDENTS, approvals: C0APPROVALS, customers: [C0ACME] }
     default_severity: 2
+    github: { repositories: [acme/payments-api] }   # gated by Tandem; deployments recorded
 groups:
   fintech-leads: [U0AAAA, U0BBBB, U0CCCC]
 freeze:
   - { from: "2026-12-20", to: "2027-01-03", services: ["*"] }
+incidents:                          # all optional
+  timeline_reaction: pushpin
+  roles: [comms, scribe]
+  update_every_minutes: { 1: 30, 2: 60, 3: 240 }
+  archive_after_days: 7
+cab: { channel: C0CAB, cron: "0 10 * * 2" }
 `;
 
 const failure = (text: string) => {
@@ -94,6 +101,32 @@ describe('service catalog', () => {
     );
     expect(failure('services:\n  payments:\n    request_followup_days: 0\n')).toBe(
       'tandem.yaml: services.payments.request_followup_days: must be a number of days from 1 to 365 (it is 0)',
+    );
+  });
+
+  it('defaults the incident channel keys and keeps only the severities given', () => {
+    expect(parseCatalog('{}').incidents).toEqual({
+      timeline_reaction: 'pushpin',
+      roles: ['comms', 'scribe'],
+      update_every_minutes: { 1: 30, 2: 60, 3: 240 },
+      archive_after_days: 7,
+      message_retention_days: 30,
+    });
+    const custom = parseCatalog('incidents: { update_every_minutes: { 1: 10, 4: 600 }, roles: [comms], archive_after_days: 0 }');
+    expect(custom.incidents.update_every_minutes).toEqual({ 1: 10, 4: 600 });
+    expect(custom.incidents.roles).toEqual(['comms']);
+    expect(custom.incidents.archive_after_days).toBe(0);
+  });
+
+  it('explains bad incident, CAB and GitHub keys', () => {
+    expect(failure('incidents: { roles: [commander] }')).toBe('tandem.yaml: incidents.roles.0: commander is always a role; list only the others');
+    expect(failure('incidents: { timeline_reaction: ":pushpin:" }')).toContain('must be an emoji name without colons');
+    expect(failure('incidents: { archive_after_days: -1 }')).toContain('incidents.archive_after_days: must be at least 0');
+    expect(failure('incidents: { update_every_minutes: { 1: 0 } }')).toContain('incidents.update_every_minutes.1: must be at least 1');
+    expect(failure('cab: { channel: C0CAB, cron: "every tuesday" }')).toContain('cab.cron');
+    expect(failure('services:\n  a: { github: { repositories: [payments-api] } }\n')).toContain('must be a GitHub repository as owner/name');
+    expect(failure('services:\n  a: { github: { repositories: [acme/x] } }\n  b: { github: { repositories: [ACME/X] } }\n')).toBe(
+      'tandem.yaml: services.b.github.repositories.0: ACME/X is already listed under service "a"; a repository belongs to one service',
     );
   });
 
