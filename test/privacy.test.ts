@@ -123,7 +123,7 @@ describe('private stays private: what an outsider sees', () => {
     ]);
   };
 
-  const surfaces: Array<{ surface: string; show: () => Promise<string> }> = [
+  const surfaces: Array<{ surface: string; show: () => Promise<string>; asksByKey?: boolean }> = [
     {
       surface: 'App Home',
       show: async () => {
@@ -171,7 +171,8 @@ describe('private stays private: what an outsider sees', () => {
         ]);
       },
     },
-    { surface: 'GET /incidents/INC-n of the private incident', show: () => api(`/incidents/INC-${secret.number}`) },
+    // The outsider typed the key; answering that it is not found echoes only their own words.
+    { surface: 'GET /incidents/INC-n of the private incident', show: () => api(`/incidents/INC-${secret.number}`), asksByKey: true },
     { surface: 'GET /incidents/:id of the private incident', show: () => api(`/incidents/${secret.id}`) },
     // The postmortem row answers 404 until postmortems exist; then it guards them.
     { surface: 'GET /incidents', show: () => api('/incidents') },
@@ -193,6 +194,7 @@ describe('private stays private: what an outsider sees', () => {
     expect(JSON.stringify(t.slack.ephemeralsFor(owner).slice(-2))).toContain(secretFeature);
     expect(messagesOf(secret.channelId!)).toContain(secretUpdate);
     expect(messagesOf('C0ANNOUNCE')).toContain('Checkout is slow');
+    expect(messagesOf('C0APPROVALS')).toContain('CHG-1 caused a private incident and now counts as failed');
     expect(messagesOf('C0ACME')).toContain('Export invoices as PDF');
 
     expect(await surfaces[0]!.show()).toContain('🔒 1 private incident, shown only to the people in its channel');
@@ -211,10 +213,13 @@ describe('private stays private: what an outsider sees', () => {
     expect(one.body.title).toBe(secretTitle);
   });
 
-  for (const { surface, show } of surfaces) {
+  for (const { surface, show, asksByKey } of surfaces) {
     it(`${surface} names neither the private incident nor the internal feature`, async () => {
-      const shown = (await show()).toLowerCase();
+      const answer = await show();
+      const shown = answer.toLowerCase();
       for (const word of secrets()) expect(shown).not.toContain(word.toLowerCase());
+      // Its key too (case matters: public channel names begin `inc-2026…`).
+      if (!asksByKey) expect(answer).not.toMatch(new RegExp(`\\bINC-${secret.number}\\b`));
     });
   }
 });

@@ -13,21 +13,25 @@ import { markFailed, refreshMessages, threadNotice } from './transitions';
 /**
  * An incident was caused by this change: it counts as failed. Runs inside the
  * caller's (the incident's) unit of work, which sends the change's messages.
+ * The change's messages reach its approval channel and requester, who may be
+ * outside a private incident's channel, so they name a private incident by kind only.
  */
 export async function attributeIncident(
   { tx, send }: Work,
   context: { catalog: Catalog; clock: Clock },
   change: ChangeRow,
-  incidentKey: string,
+  incident: { key: string; private: boolean },
   actor: string,
 ): Promise<ChangeRow> {
+  const incidentKey = incident.key;
+  const named = incident.private ? 'a private incident' : incidentKey;
   const refusal = change.status === 'pending' || change.status === 'rejected' || change.status === 'cancelled';
   if (refusal) {
     throw conflict('change_never_deployed', `${changeKey(change.number)} is ${change.status} and was never deployed, so it cannot have caused ${incidentKey}.`);
   }
   const now = context.clock.now();
-  const failed = await markFailed(tx, change, `caused ${incidentKey}`, actor, now);
-  const notice = incidentNotice(failed, incidentKey);
+  const failed = await markFailed(tx, change, `caused ${named}`, actor, now);
+  const notice = incidentNotice(failed, named);
   await send([
     ...(await threadNotice(tx, context.catalog, failed, notice, `incident-${incidentKey}`)),
     ...(await refreshMessages(tx, context.catalog, failed)),

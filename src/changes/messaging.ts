@@ -102,6 +102,6 @@ export function reminderMessages(catalog: Catalog, change: ChangeRow, posted: Po
   );
 }
 
-export const incidentNotice = (change: ChangeRow, incidentKey: string): Message => ({
-  text: `💥 ${changeKey(change.number)} caused ${incidentKey} and now counts as failed.`,
+export const incidentNotice = (change: ChangeRow, incident: string): Message => ({
+  text: `💥 ${changeKey(change.number)} caused ${incident} and now counts as failed.`,
 });

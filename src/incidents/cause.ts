@@ -35,7 +35,7 @@ export async function attachCause(
 ): Promise<IncidentRow> {
   const cause = await lockChange(work.tx, changeId);
   if (!cause) throw notFound('change_not_found', 'That change does not exist.');
-  const failed = await attributeIncident(work, deps, cause, incidentKey(incident.number), actor);
+  const failed = await attributeIncident(work, deps, cause, { key: incidentKey(incident.number), private: incident.private }, actor);
   work.emit({ kind: 'change', change: failed });
   const linked = await store.updateIncident(work.tx, incident.id, { causedByChangeId: cause.id, updatedAt: now });
   const change: IncidentChange = { kind: 'caused_by', changeNumber: cause.number, changeTitle: cause.title };
