@@ -87,7 +87,8 @@ export interface ReminderScan {
  * or monitoring for long enough. Which reminder, and for which period, model code decides.
  */
 export async function dueReminderStates(db: Database, scan: ReminderScan): Promise<ReminderState[]> {
-  const { now } = scan;
+  // A raw fragment's Date is not serialised by every driver; the ISO text is.
+  const now = sql`${scan.now.toISOString()}::timestamptz`;
   const minutes = Object.entries(scan.updateEveryMinutes).filter(([, value]) => value !== undefined);
   const interval = (count: number) => sql`make_interval(mins => ${count}::int)`;
   const updateDue: SQL =
@@ -123,12 +124,12 @@ export async function dueReminderStates(db: Database, scan: ReminderScan): Promi
   return rows.map((row) => ({ ...row, lastUpdateAt: row.lastUpdateAt ?? row.incident.declaredAt }));
 }
 
-/** The incident's last update as the reminder counts it. */
+/** The incident's last update as the reminder counts it; undefined before the first (the declaration counts then). */
 export async function findLastUpdateAt(db: Database, incidentId: string): Promise<Date | undefined> {
   const [row] = await db
-    .select({ at: lastUpdateAt.mapWith(incidents.declaredAt) })
-    .from(incidents)
-    .where(eq(incidents.id, incidentId));
+    .select({ at: sql`max(${incidentEvents.at})`.mapWith(incidentEvents.at) })
+    .from(incidentEvents)
+    .where(and(eq(incidentEvents.incidentId, incidentId), inArray(incidentEvents.kind, [...updateKinds])));
   return row?.at ?? undefined;
 }
 
@@ -145,7 +146,8 @@ export async function dueArchives(db: Database, resolvedBefore: Date, limit: num
         isNull(incidents.archivedAt),
         isNotNull(incidents.channelId),
         lte(incidents.resolvedAt, resolvedBefore),
-        sql`not exists (select 1 from ${scheduledRuns} where ${scheduledRuns.job} = 'incident-archive:' || ${incidents.id}::text)`,
+        // Qualified by hand: a one-table select leaves its columns bare, which would not reach into the subquery.
+        sql`not exists (select 1 from ${scheduledRuns} where ${scheduledRuns.job} = 'incident-archive:' || ${sql.identifier('incidents')}.${sql.identifier('id')}::text)`,
       ),
     )
     .orderBy(asc(incidents.resolvedAt))
