@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const unitTests = [
   'test/*/model.test.ts',
   'test/changes/policy.test.ts',
+  'test/incidents/reminder-rules.test.ts',
   'test/sprints/digest.test.ts',
   'test/catalog.test.ts',
   'test/config.test.ts',

@@ -102,6 +102,9 @@ describe('private stays private: what an outsider sees', () => {
     t.clock.set('2026-11-30T09:30:00Z');
     await t.tandem.scheduler.run('sprint-digests');
     await t.tandem.scheduler.run('improvement-report');
+    // The private incident's reminders, and the public incident's channel archived a week after it was resolved.
+    await t.tandem.scheduler.run('incident-reminders');
+    await t.tandem.scheduler.run('incident-archive');
     await t.idle();
   });
   afterAll(() => t.stop());
@@ -141,6 +144,7 @@ describe('private stays private: what an outsider sees', () => {
     { surface: '/incident help', show: () => command('/incident', 'help') },
     { surface: '/incident sev 1 outside an incident channel', show: () => command('/incident', 'sev 1') },
     { surface: '/incident update outside an incident channel', show: () => command('/incident', 'update All good?') },
+    { surface: '/incident role outside an incident channel', show: () => command('/incident', `role comms <@${outsider}>`) },
     { surface: '/incident (the declaration form)', show: () => command('/incident', '') },
     { surface: '/change list', show: () => command('/change', 'list') },
     { surface: '/change help', show: () => command('/change', 'help') },
@@ -193,6 +197,8 @@ describe('private stays private: what an outsider sees', () => {
     expect(JSON.stringify(t.slack.homes.get(lead))).toContain(`${secretTitle} · SEV1 · investigating · <#${secret.channelId}>`);
     expect(JSON.stringify(t.slack.ephemeralsFor(owner).slice(-2))).toContain(secretFeature);
     expect(messagesOf(secret.channelId!)).toContain(secretUpdate);
+    expect(messagesOf(secret.channelId!)).toContain('has had no update for');
+    expect(messagesOf(publicChannel)).toContain('so Tandem archives this channel now');
     expect(messagesOf('C0ANNOUNCE')).toContain('Checkout is slow');
     expect(messagesOf('C0APPROVALS')).toContain('CHG-1 caused a private incident and now counts as failed');
     expect(messagesOf('C0ACME')).toContain('Export invoices as PDF');
@@ -265,6 +271,7 @@ describe('the improvement report’s view of private incidents', () => {
     declaredAt: new Date('2026-11-24T10:00:00Z'),
     resolvedAt: new Date('2026-11-24T10:30:00Z'),
     resolution: null,
+    archivedAt: null,
     causedByChangeId: null,
     causedByDeploymentId: null,
     updatedAt: new Date('2026-11-24T10:30:00Z'),

@@ -66,6 +66,16 @@ export function conversationsMethods(slack: FakeSlack): WebApiMethods {
       return { channel: channelJson(slack, channel), ...(errors.length > 0 ? { errors } : {}) };
     },
 
+    'conversations.archive': (args) => {
+      const channel = slack.visibleChannel(args.channel);
+      if (channel.isIm) throw new SlackApiError('method_not_supported_for_channel_type');
+      if (channel.name === 'general') throw new SlackApiError('cant_archive_general');
+      if (channel.isArchived) throw new SlackApiError('already_archived');
+      if (!channel.members.has(slack.botUserId)) throw new SlackApiError('not_in_channel');
+      channel.isArchived = true;
+      return {};
+    },
+
     'conversations.members': (args) => ({ members: [...slack.visibleChannel(args.channel).members] }),
   };
 }

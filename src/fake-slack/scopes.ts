@@ -8,6 +8,7 @@ export function scopeNeeded(slack: FakeSlack, scopes: ReadonlySet<string> | unde
   switch (method) {
     case 'conversations.create':
     case 'conversations.invite':
+    case 'conversations.archive':
       return privateChannel ? 'groups:write' : 'channels:manage';
     case 'conversations.info':
     case 'conversations.members':

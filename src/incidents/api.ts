@@ -16,6 +16,7 @@ import type { IncidentDeps } from './deps';
 import { changeSeverity, changeStatus, ensureOpen, postUpdate, resolveByDedupKey, resolveIncident } from './lifecycle';
 import { findIncidentByReference } from './lookup';
 import { openSwarm } from './swarm';
+import { rolesRecord } from './role-holders';
 import { listIncidents, listProblems, listTimeline } from './store';
 
 const patchBody = z
@@ -89,8 +90,12 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
       scopes: ['read', 'incidents:write'],
       async handle({ params, token }) {
         const incident = await findVisibleIncident(deps, params.id ?? '', token);
-        const [timeline, problems] = await Promise.all([listTimeline(deps.db, incident.id), listProblems(deps.db, incident.id)]);
-        return { status: 200, body: incidentDetail(incident, timeline, problems) };
+        const [timeline, problems, roles] = await Promise.all([
+          listTimeline(deps.db, incident.id),
+          listProblems(deps.db, incident.id),
+          rolesRecord(deps, incident),
+        ]);
+        return { status: 200, body: { ...incidentDetail(incident, timeline, problems), roles } };
       },
     },
     {

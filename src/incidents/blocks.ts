@@ -60,7 +60,7 @@ export const reference = (incident: IncidentRow) =>
   `*${incidentKey(incident.number)} ${toMrkdwn(toPlainText(incident.title))}*${incident.channelId ? ` <#${incident.channelId}>` : ''}`;
 
 /** The pinned summary at the top of the swarm channel, re-rendered after every change. */
-export function summaryMessage(incident: IncidentRow): Message {
+export function summaryMessage(incident: IncidentRow, roles: ReadonlyArray<{ role: string; userId: string | null }> = []): Message {
   const value = incident.id;
   const resolved = isResolved(incident);
   const ttr = timeToRestoreSeconds(incident);
@@ -75,6 +75,8 @@ export function summaryMessage(incident: IncidentRow): Message {
       ...(ttr !== null ? [`*Time to restore*\n${formatDuration(ttr)}`] : []),
     ),
   ];
+  const otherRoles = roles.filter(({ role }) => role !== 'commander');
+  if (otherRoles.length > 0) blocks.push(section(rolesLine(otherRoles)));
   if (incident.description) blocks.push(section(`*Description*\n${toMrkdwn(incident.description)}`));
   if (resolved && incident.resolution) blocks.push(section(`*Resolution*\n${toMrkdwn(incident.resolution)}`));
   if (resolved) {
@@ -99,6 +101,11 @@ export function summaryMessage(incident: IncidentRow): Message {
     text: `${name(incident)} (${severityLabel(incident.severity)}, ${statusLabels[incident.status]})`,
     blocks,
   };
+}
+
+/** The roles line of the pinned summary: every role of the catalog, held or not. */
+export function rolesLine(roles: ReadonlyArray<{ role: string; userId: string | null }>): string {
+  return `*Roles*\n${roles.map(({ role, userId }) => `${role}: ${userId ? `<@${userId}>` : '_unassigned_'}`).join(' · ')}`;
 }
 
 export interface SetupReport {
@@ -141,6 +148,7 @@ export function helpText(): string {
     '• `/incident sev <1-4>`: change severity',
     `• \`/incident status <${incidentStatuses.join('|')}>\`: change status`,
     '• `/incident commander @person` (or `me`): assign the incident commander',
+    '• `/incident role <role> @person` (or `me`): give someone a role, such as comms or scribe',
     '• `/incident update <text>`: post an update to stakeholders',
     '• `/incident resolve [summary]`: resolve and record time to restore',
     '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',

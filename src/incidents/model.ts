@@ -128,6 +128,7 @@ export type IncidentCommand =
   | { kind: 'severity'; severity: Severity }
   | { kind: 'status'; status: Exclude<IncidentStatus, 'resolved'> }
   | { kind: 'commander'; user: string | 'me' }
+  | { kind: 'role'; role: string; user: string | 'me' }
   | { kind: 'update'; text: string }
   | { kind: 'resolve'; summary?: string }
   | { kind: 'link'; change: number }
@@ -167,6 +168,16 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         return invalidSubcommand('`/incident commander` takes one person: mention them (`/incident commander @alex`) or say `me`.', text);
       }
       return { kind: 'commander', user: users[0] as string };
+    }
+    case 'role': {
+      const role = (rest[0] ?? '').toLowerCase();
+      const target = rest.slice(1).join(' ');
+      const users = [...target.matchAll(mention)].map((match) => match[1] as string);
+      if (role && rest.length === 2 && rest[1]?.toLowerCase() === 'me') return { kind: 'role', role, user: 'me' };
+      if (!role || rest.length !== 2 || users.length !== 1) {
+        return invalidSubcommand('`/incident role` takes a role and one person, for example `/incident role comms @alex` (or `me`).', text);
+      }
+      return { kind: 'role', role, user: users[0] as string };
     }
     case 'update':
       return argument
@@ -228,6 +239,7 @@ export type IncidentChange =
   | { kind: 'severity'; from: number; to: number }
   | { kind: 'status'; from: IncidentStatus; to: IncidentStatus; note?: string }
   | { kind: 'commander'; from: string | null; to: string }
+  | { kind: 'role'; role: string; from: string | null; to: string }
   | { kind: 'update'; text: string }
   | { kind: 'resolved'; summary?: string; timeToRestoreSeconds: number }
   | { kind: 'follow_up'; problemNumber: number; title: string }
@@ -246,6 +258,8 @@ export function describeChange(change: IncidentChange): string {
       return `Status ${change.from} → ${change.to}${change.note ? `: ${change.note}` : ''}`;
     case 'commander':
       return `Commander ${change.from ?? 'unassigned'} → ${change.to}`;
+    case 'role':
+      return `Role ${change.role} ${change.from ?? 'unassigned'} → ${change.to}`;
     case 'update':
       return change.text;
     case 'resolved':

@@ -3,6 +3,9 @@ import { incidentRoutes } from './api';
 import type { IncidentDeps } from './deps';
 import { noticeTopic } from './messaging';
 import { recordUndeliveredNotice } from './notices';
+import { archiveHandler } from './archive';
+import { reminderTopic } from './reminders';
+import { incidentSchedules } from './scheduled';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
@@ -16,7 +19,14 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
     swarms,
     register: (app) => register(app, deps),
     routes: incidentRoutes(deps),
+    schedules: incidentSchedules(deps),
     outboxHandlers: [
+      reminderTopic.handler({
+        failed: async (incidentId, error, row) => {
+          if (row.channel) await recordUndeliveredNotice(deps, { incidentId, channel: row.channel }, error);
+        },
+      }),
+      archiveHandler(deps),
       noticeTopic.handler({
         failed: async (incidentId, error, row) => {
           if (row.channel) await recordUndeliveredNotice(deps, { incidentId, channel: row.channel }, error);

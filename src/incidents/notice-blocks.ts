@@ -22,6 +22,8 @@ export function channelNote(incident: IncidentRow, change: IncidentChange, actor
       };
     case 'commander':
       return { text: `🧭 ${key}: ${who} made <@${change.to}> incident commander` };
+    case 'role':
+      return { text: `🎭 ${key}: ${who} made <@${change.to}> *${change.role}*${change.from ? ` (was <@${change.from}>)` : ''}` };
     case 'update':
       return { text: `📣 ${key} update from ${who}\n${toMrkdwn(change.text)}` };
     case 'resolved':
@@ -63,6 +65,8 @@ export function announcement(incident: IncidentRow, change: IncidentChange, acto
       return { text: `${subject}: status *${statusLabels[change.to]}* (${who})${change.note ? ` — ${toMrkdwn(change.note)}` : ''}` };
     case 'commander':
       return { text: `${subject}: <@${change.to}> is incident commander` };
+    case 'role':
+      return { text: `${subject}: <@${change.to}> is ${change.role}` };
     case 'update':
       return { text: `${subject}: ${toMrkdwn(change.text)} (${who})` };
     case 'resolved':

@@ -6,6 +6,7 @@ import { summaryMessage } from './blocks';
 import type { IncidentDeps } from './deps';
 import { noticesFor } from './messaging';
 import { describeChange, type IncidentChange } from './model';
+import { rolesOf } from './role-holders';
 import * as store from './store';
 
 /** What Slack hears about a change: its timeline entry's notices, the pinned summary, and what could not be posted. */
@@ -30,7 +31,7 @@ export async function refreshSummary(deps: IncidentDeps, incidentId: string): Pr
   const incident = await store.findIncidentById(deps.db, incidentId);
   if (!incident?.channelId || !incident.summaryTs) return;
   try {
-    await deps.slack.chat.update({ channel: incident.channelId, ts: incident.summaryTs, ...summaryMessage(incident) });
+    await deps.slack.chat.update({ channel: incident.channelId, ts: incident.summaryTs, ...summaryMessage(incident, await rolesOf(deps, incident)) });
   } catch (error) {
     deps.logger.warn({ incident: incident.number, error: slackErrorCode(error) }, 'could not refresh incident summary');
   }

@@ -16,6 +16,8 @@ import type { IncidentDeps } from './deps';
 import { createFollowUp } from './follow-ups';
 import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
+import { registerReminderActions } from './reminder-slack';
+import { assignRole } from './roles';
 import { openSwarm, retrySwarmNow } from './swarm';
 
 /** `/incident`, the pinned summary's buttons and the incident modals. */
@@ -35,6 +37,7 @@ export function register(app: App, deps: IncidentDeps): void {
   }
   app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
   app.action<BlockAction>(incidentActionIds.linkCause, (args) => onLinkCause(deps, args));
+  registerReminderActions(app, deps);
 
   app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
   app.view(incidentViewIds.status, (args) =>
@@ -155,6 +158,9 @@ async function runInIncidentChannel(
       break;
     case 'commander':
       await assignCommander(deps, incident.id, user, parsed.user === 'me' ? user : parsed.user);
+      break;
+    case 'role':
+      await assignRole(deps, incident.id, user, parsed.role, parsed.user === 'me' ? user : parsed.user);
       break;
     case 'update':
       await postUpdate(deps, incident.id, user, parsed.text);

@@ -7,6 +7,7 @@ import { isSlackUserId } from '../slack/text';
 import { unitOfWork } from '../unit-of-work';
 import { type SetupReport, summaryMessage } from './blocks';
 import { inviteToChannel } from './channel-invites';
+import { rolesOf } from './role-holders';
 import type { IncidentDeps } from './deps';
 import { noticesFor } from './messaging';
 import { incidentChannelName } from './model';
@@ -190,7 +191,8 @@ export class SetupRun {
   }
 
   private async postSummary(channel: string): Promise<void> {
-    const posted = await this.call(() => this.client.chat.postMessage({ channel, ...summaryMessage(this.incident) }));
+    const roles = await rolesOf(this.deps, this.incident);
+    const posted = await this.call(() => this.client.chat.postMessage({ channel, ...summaryMessage(this.incident, roles) }));
     if (!posted.ok) return this.problem('post the incident summary', posted.error);
     // Recorded in one statement right after Slack's answer: the window for a second summary is one round trip.
     this.incident = await store.updateIncident(this.deps.db, this.incident.id, { summaryTs: posted.value.ts ?? null });

@@ -58,6 +58,7 @@ export const incidents = pgTable(
     declaredAt: timestamptz().notNull(),
     resolvedAt: timestamptz(),
     resolution: text(),
+    archivedAt: timestamptz(),
     /** The change that caused it; linking marks that change failed. */
     causedByChangeId: uuid().references(() => changes.id),
     /** The deployment that caused it; that deployment counts as failed in the change failure rate. */
