@@ -5,3 +5,4 @@ export * from './incidents';
 export * from './slack';
 export * from './jobs';
 export * from './sprints';
+export * from './github';
