@@ -111,11 +111,11 @@ export class FakeGitHub {
 
   /** Decisions sent for a run (approved or rejected), in order. */
   decisions(runId: number): RecordedCallback[] {
-    return this.callbacks.filter((call) => call.runId === runId && call.body.state !== undefined && call.status < 300);
+    return this.callbacks.filter((call) => call.runId === runId && call.body.state !== undefined && call.status >= 200 && call.status < 300);
   }
 
   comments(runId: number): string[] {
-    return this.callbacks.filter((call) => call.runId === runId && call.body.state === undefined && call.status < 300).map((call) => String(call.body.comment));
+    return this.callbacks.filter((call) => call.runId === runId && call.body.state === undefined && call.status >= 200 && call.status < 300).map((call) => String(call.body.comment));
   }
 
   private repository(fullName: string): FakeRepository {
