@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { loadConfig } from '../../src/config';
 import { FakeGitHub, signedWebhook, startFakeGitHub } from '../../src/fake-github';
 import { TestClock } from '../support/clock';
 import { type Harness, type HarnessOptions, startHarness } from '../support/harness';
@@ -20,11 +21,15 @@ export interface GitHubHarness extends Harness {
   stopAll(): Promise<void>;
 }
 
-export async function startGitHubHarness(options: HarnessOptions & { catalog: string }): Promise<GitHubHarness> {
+/** Tandem with the GitHub App on, against a stand-in GitHub; `env` gives the App's variables as the process would read them. */
+export async function startGitHubHarness(options: HarnessOptions & { catalog: string; env?: (apiUrl: string) => Record<string, string> }): Promise<GitHubHarness> {
   const clock = options.clock ?? new TestClock();
   const github = new FakeGitHub({ appId, privateKey, now: () => clock.now().getTime() });
   const fake = await startFakeGitHub(github);
-  const t = await startHarness({ ...options, clock, config: { github: { appId, privateKey, webhookSecret, apiUrl: fake.apiUrl }, ...options.config } });
+  const fromEnv = options.env
+    ? loadConfig({ SLACK_BOT_TOKEN: 'xoxb-unused', SLACK_SIGNING_SECRET: 'unused', ...options.env(fake.apiUrl) }).github
+    : { appId, privateKey, webhookSecret, apiUrl: fake.apiUrl };
+  const t = await startHarness({ ...options, clock, config: { github: fromEnv, ...options.config } });
   return Object.assign(t, {
     github,
     apiUrl: fake.apiUrl,
