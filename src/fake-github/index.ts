@@ -1,4 +1,5 @@
 import { createPublicKey, randomUUID, verify as verifySignature } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from '@octokit/webhooks-methods';
@@ -67,6 +68,8 @@ export class FakeGitHub {
   /** Environments of runs already approved or rejected: a second decision gets 422. */
   private readonly decided = new Set<string>();
   readonly callbacks: RecordedCallback[] = [];
+  /** Emits `callback` with each RecordedCallback as it is answered. */
+  readonly events = new EventEmitter().setMaxListeners(0);
   tokensIssued = 0;
   /** Requests answered, as `METHOD path` (without the query). */
   readonly requests: string[] = [];
@@ -246,7 +249,11 @@ export class FakeGitHub {
       const runId = Number(match[1]);
       const run = repo.runs.get(runId);
       const parsed = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
-      const record = (status: number) => this.callbacks.push({ repository: repo.fullName, runId, body: parsed, status });
+      const record = (status: number) => {
+        const call = { repository: repo.fullName, runId, body: parsed, status };
+        this.callbacks.push(call);
+        this.events.emit('callback', call);
+      };
       const failure = this.callbackFailures.shift();
       if (failure && 'network' in failure) {
         record(0);

@@ -18,7 +18,9 @@ export function decisionComment(change: ChangeRow, deciders: string[]): string {
   if (change.status === 'cancelled') return clip(`${key} was cancelled in Tandem${reason ? `: ${reason}` : ''}`);
   const verb = callbackState(change) === 'approved' ? 'approved' : 'rejected';
   if ((change.decidedBy ?? []).includes('policy')) {
-    return clip(`${key} ${verb} by policy: ${change.policy?.summary ?? reason ?? 'the change policy decided'}`);
+    // The policy's summaries open with their verdict ("Approved by policy: …"); the comment says it once.
+    const summary = (change.policy?.summary ?? reason ?? 'the change policy decided').replace(/^(approved|rejected) by policy:\s*/i, '');
+    return clip(`${key} ${verb} by policy: ${summary}`);
   }
   const who = deciders.length > 0 ? ` by ${listOf(deciders)}` : '';
   return clip(`${key} ${verb} in Slack${who}${verb === 'rejected' && reason ? `: ${reason}` : ''}`);

@@ -154,7 +154,8 @@ describe('GitHub environments gated by Tandem', () => {
     expect(change).toMatchObject({ type: 'standard', status: 'approved', decidedBy: ['policy'] });
     const [decision] = t.github.decisions(run.id);
     expect(decision!.body).toMatchObject({ environment_name: 'staging', state: 'approved' });
-    expect(decision!.body.comment).toBe(`CHG-${change.number} approved by policy: ${change.policy!.summary}`);
+    expect(change.policy!.summary).toMatch(/^Approved by policy: /);
+    expect(decision!.body.comment).toBe(`CHG-${change.number} approved by policy: ${change.policy!.summary.replace('Approved by policy: ', '')}`);
     expect(t.github.comments(run.id)).toEqual([]);
   });
 
