@@ -18,6 +18,7 @@ const handledEvents = new Set(['deployment_protection_rule', 'deployment_status'
  * and not done twice.
  */
 export function createWebhookHandler(deps: GitHubDeps) {
+  const lanes = new Lanes(deliveryLanes);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
@@ -55,8 +56,35 @@ export function createWebhookHandler(deps: GitHubDeps) {
     }
     sendJson(res, 202, { status: recorded ? 'accepted' : 'duplicate', delivery: deliveryId });
     // A redelivery of one whose work failed is worth another try now; one already done is skipped inside.
-    deps.background.run(() => processDelivery(deps, deliveryId));
+    deps.background.run(() => lanes.run(() => processDelivery(deps, deliveryId)));
   };
+}
+
+/**
+ * Deliveries worked on at once in this instance. A burst of protection-rule requests
+ * for one service takes turns on its change budget anyway; letting all of them wait
+ * on database connections would starve the acknowledgements of the next deliveries.
+ */
+const deliveryLanes = 4;
+
+class Lanes {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    // A lane freed by a finished delivery is handed to the next waiting one as it is.
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
 }
 
 /** Does a recorded delivery's work once; a failure leaves it for the reconcile job. */
