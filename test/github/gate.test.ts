@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changes, deployments, githubCalls, githubDeliveries, githubGates } from '../../src/db/schema';
 import type { FakeMessage } from '../../src/fake-slack';
 import { TestClock } from '../support/clock';
-import { type GitHubHarness, startGitHubHarness } from './support';
+import { signedWebhook } from '../../src/fake-github';
+import { startHarness } from '../support/harness';
+import { appId, type GitHubHarness, privateKey, startGitHubHarness, webhookSecret } from './support';
 
 const catalog = `
 services:
@@ -226,6 +228,26 @@ describe('GitHub environments gated by Tandem', () => {
     await t.tandem.scheduler.run('github-reconcile');
     await t.idle();
     expect(await allChanges()).toHaveLength(2);
+  });
+
+  it('opens one change when two instances are asked for the same run at once', async () => {
+    const other = await startHarness({ alongside: t, config: { github: { appId, privateKey, webhookSecret, apiUrl: t.apiUrl } } });
+    try {
+      const run = t.github.addRun(repo, { waiting: ['Prod'] });
+      const payload = t.github.protectionRuleRequested(repo, run, 'Prod', t.apiUrl);
+      const post = async (baseUrl: string) => {
+        const { body, headers } = await signedWebhook(webhookSecret, 'deployment_protection_rule', payload);
+        return (await fetch(`${baseUrl}/github/webhooks`, { method: 'POST', headers, body })).status;
+      };
+      expect(await Promise.all([post(t.baseUrl), post(other.baseUrl), post(t.baseUrl), post(other.baseUrl)])).toEqual([202, 202, 202, 202]);
+      await Promise.all([t.idle(), other.idle()]);
+      await Promise.all([t.idle(), other.idle()]);
+      expect(await allChanges()).toHaveLength(1);
+      expect(await db().select().from(githubGates)).toHaveLength(1);
+      expect(t.github.comments(run.id)).toEqual(['CHG-1 waiting for 2 of 2 approvals in Slack']);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('records deployment statuses once each, linked to the gated change, and feeds the DORA figures', async () => {
