@@ -107,6 +107,13 @@ export class FakeGitHub {
     return this.repository(repository).runs.get(runId);
   }
 
+  /** Requests whose `METHOD path` matches are answered with this status, `times` times. */
+  private readonly injected: Array<{ pattern: RegExp; status: number; times: number }> = [];
+
+  failRequests(pattern: RegExp, status: number, times = 1): void {
+    this.injected.push({ pattern, status, times });
+  }
+
   /** The next callbacks fail this way, one failure each. */
   failCallbacks(...failures: Failure[]): void {
     this.callbackFailures.push(...failures);
@@ -187,6 +194,11 @@ export class FakeGitHub {
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
     const error = (status: number, message: string) => send(status, { message, documentation_url: 'https://docs.github.com/rest', status: String(status) });
+    const injected = this.injected.find((entry) => entry.times > 0 && entry.pattern.test(`${method} ${path}`));
+    if (injected) {
+      injected.times -= 1;
+      return error(injected.status, injected.status >= 500 ? 'Server Error' : 'Failure');
+    }
 
     let match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
     if (match && method === 'POST') {

@@ -230,6 +230,21 @@ describe('GitHub environments gated by Tandem', () => {
     expect(await allChanges()).toHaveLength(2);
   });
 
+  it('keeps a delivery whose work failed and finishes it in the reconcile job', async () => {
+    t.github.failRequests(/^GET \/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+$/, 503);
+    const { answer, run } = await requestGate();
+    expect(answer.status).toBe(202);
+    expect(await allChanges()).toEqual([]);
+    const [delivery] = await db().select().from(githubDeliveries);
+    expect(delivery).toMatchObject({ processedAt: null, attempts: 1, lastError: expect.stringMatching(/503/) });
+    t.clock.advance(5 * 60_000);
+    await t.tandem.scheduler.run('github-reconcile');
+    await t.idle();
+    expect(await allChanges()).toHaveLength(1);
+    expect((await db().select().from(githubDeliveries))[0]).toMatchObject({ attempts: 2, processedAt: expect.any(Date) });
+    expect(t.github.comments(run.id)).toEqual(['CHG-1 waiting for 2 of 2 approvals in Slack']);
+  });
+
   it('opens one change when two instances are asked for the same run at once', async () => {
     const other = await startHarness({ alongside: t, config: { github: { appId, privateKey, webhookSecret, apiUrl: t.apiUrl } } });
     try {
