@@ -2,7 +2,7 @@ import { createPublicKey, randomUUID, verify as verifySignature } from 'node:cry
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sign } from '@octokit/webhooks-methods';
+import { Webhooks } from '@octokit/webhooks';
 
 /**
  * The stand-in GitHub: the REST endpoints Tandem's GitHub App uses, answering with
@@ -392,7 +392,7 @@ export async function signedWebhook(
       'x-github-hook-id': '424242',
       'x-github-hook-installation-target-type': 'integration',
       'x-github-hook-installation-target-id': '1',
-      'x-hub-signature-256': await sign(secret, body),
+      'x-hub-signature-256': await new Webhooks({ secret }).sign(body),
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { verify } from '@octokit/webhooks-methods';
+import { Webhooks } from '@octokit/webhooks';
 import { sendJson } from '../api/router';
 import type { GitHubDeps } from './deps';
 import { recordDeploymentStatus } from './deployments';
@@ -19,6 +19,7 @@ const handledEvents = new Set(['deployment_protection_rule', 'deployment_status'
  */
 export function createWebhookHandler(deps: GitHubDeps) {
   const lanes = new Lanes(deliveryLanes);
+  const signatures = new Webhooks({ secret: deps.webhookSecret });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
@@ -31,7 +32,7 @@ export function createWebhookHandler(deps: GitHubDeps) {
       return sendJson(res, 413, { error: { code: 'payload_too_large', message: `Webhook payloads are limited to ${maxPayloadBytes} bytes.` } });
     }
     const signature = header(req, 'x-hub-signature-256');
-    if (!signature || !body || !(await verify(deps.webhookSecret, body, signature).catch(() => false))) {
+    if (!signature || !body || !(await signatures.verify(body, signature).catch(() => false))) {
       return sendJson(res, 401, { error: { code: 'invalid_signature', message: 'The X-Hub-Signature-256 header is missing or does not match the payload.' } });
     }
     const event = header(req, 'x-github-event') ?? '';

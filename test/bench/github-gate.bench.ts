@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verify } from '@octokit/webhooks-methods';
+import { Webhooks } from '@octokit/webhooks';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseCatalog } from '../../src/catalog';
 import type { Config } from '../../src/config';
@@ -81,11 +81,12 @@ export async function run(): Promise<void> {
   };
   const tandem = await startTandem({ config, catalog: parseCatalog(catalogText), logger: createLogger('warn'), clock, database: handle });
   const webhookUrl = `http://127.0.0.1:${tandem.port}/github/webhooks`;
+  const signatures = new Webhooks({ secret });
   const bare = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
-      const ok = await verify(secret, Buffer.concat(chunks).toString('utf8'), String(req.headers['x-hub-signature-256'] ?? '')).catch(() => false);
+      const ok = await signatures.verify(Buffer.concat(chunks).toString('utf8'), String(req.headers['x-hub-signature-256'] ?? '')).catch(() => false);
       res.writeHead(ok ? 202 : 401, { 'content-type': 'application/json' });
       res.end(ok ? '{"status":"accepted"}' : '{}');
     });
