@@ -36,6 +36,9 @@ export async function reconcileGates(deps: GitHubDeps, timeZone: string): Promis
     if (change && change.status !== 'pending') await syncGate(deps, gate, change);
   }
 
+  // A redelivery of a week-old delivery finds its change by the run anyway.
+  await store.pruneProcessedDeliveries(deps.db, new Date(now.getTime() - 7 * dayMs));
+
   let gated = 0;
   for (const { repository } of gatedRepositories(deps.catalog)) {
     try {

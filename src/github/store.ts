@@ -47,6 +47,11 @@ export async function unprocessedDeliveries(db: Database, before: Date, maxAttem
   return rows.map((row) => row.id);
 }
 
+/** Deliveries done before `before` are only kept for inspection; their payloads go after a while. */
+export async function pruneProcessedDeliveries(db: Database, before: Date): Promise<void> {
+  await db.delete(githubDeliveries).where(lt(githubDeliveries.processedAt, before));
+}
+
 export async function insertGate(db: Database, gate: typeof githubGates.$inferInsert): Promise<GitHubGateRow> {
   await db.insert(githubGates).values(gate).onConflictDoNothing();
   const found = await findGate(db, gate.runId, gate.environment);
