@@ -362,3 +362,20 @@ export function serviceOfChannel(catalog: Catalog, channelId: string): string | 
 export function respondersOf(service: ServiceConfig): string[] {
   return [...new Set([...service.oncall, ...service.owners])];
 }
+
+/** The service whose `github.repositories` lists a repository (GitHub's names are case-insensitive). */
+export function serviceOfRepository(catalog: Catalog, repository: string): string | undefined {
+  const wanted = repository.toLowerCase();
+  return Object.entries(catalog.services).find(([, service]) => service.github?.repositories.some((repo) => repo.toLowerCase() === wanted))?.[0];
+}
+
+/** Every repository gated by Tandem, with its service. */
+export function gatedRepositories(catalog: Catalog): Array<{ service: string; repository: string }> {
+  return Object.entries(catalog.services).flatMap(([service, config]) => (config.github?.repositories ?? []).map((repository) => ({ service, repository })));
+}
+
+/** The Tandem environment a GitHub environment gates: the one `github.environments` maps it to, else its name lower-cased. */
+export function tandemEnvironmentOf(service: ServiceConfig, githubEnvironment: string): string {
+  const mapped = Object.entries(service.github?.environments ?? {}).find(([name]) => name.toLowerCase() === githubEnvironment.toLowerCase());
+  return mapped ? mapped[1] : githubEnvironment.toLowerCase();
+}

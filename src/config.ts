@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isTimeZone } from './time';
@@ -17,6 +17,17 @@ export interface Config {
   timeZone: string;
   migrateOnStart: boolean;
   logLevel: LogLevel;
+  /** The GitHub App that gates deployments; undefined when the integration is off. */
+  github?: GitHubConfig;
+}
+
+export interface GitHubConfig {
+  appId: string;
+  /** PEM text, read from the file when the variable named one. */
+  privateKey: string;
+  webhookSecret: string;
+  /** Base URL of the REST API, ending in /. */
+  apiUrl: string;
 }
 
 export interface DatabaseConfig {
@@ -100,6 +111,16 @@ const serverEnv = databaseEnv.extend({
     z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   ),
   LOG_LEVEL: logLevel('info'),
+  GITHUB_APP_ID: optionalText,
+  GITHUB_APP_PRIVATE_KEY: optionalText,
+  GITHUB_WEBHOOK_SECRET: optionalText,
+  GITHUB_API_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL (for example https://api.github.com/)' })
+      .transform((url) => (url.endsWith('/') ? url : `${url}/`))
+      .default('https://api.github.com/'),
+  ),
 });
 
 /** Reads only what the database needs: the CLI and migrations run without Slack settings. */
@@ -131,7 +152,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     timeZone: resolveTimeZone(parsed.TANDEM_TIMEZONE, parsed.TZ),
     migrateOnStart: parsed.TANDEM_MIGRATE === 'on',
     logLevel: parsed.LOG_LEVEL,
+    github: resolveGitHub(parsed, cwd),
   };
+}
+
+const githubVariables = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET'] as const;
+
+/** All three GitHub App variables turn the integration on, none leaves it off; some of them is a mistake worth stopping for. */
+function resolveGitHub(parsed: z.infer<typeof serverEnv>, cwd: string): GitHubConfig | undefined {
+  const missing = githubVariables.filter((variable) => parsed[variable] === undefined);
+  if (missing.length === githubVariables.length) return undefined;
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required with ${githubVariables.filter((v) => !missing.includes(v)).join(' and ')} (the GitHub App integration needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)`,
+    );
+  }
+  const appId = parsed.GITHUB_APP_ID as string;
+  if (!/^\d+$/.test(appId.trim())) throw new ConfigError(`GITHUB_APP_ID must be the App's numeric ID (got "${appId}")`);
+  return {
+    appId: appId.trim(),
+    privateKey: readPrivateKey(parsed.GITHUB_APP_PRIVATE_KEY as string, cwd),
+    webhookSecret: parsed.GITHUB_WEBHOOK_SECRET as string,
+    apiUrl: parsed.GITHUB_API_URL,
+  };
+}
+
+/** PEM text as it is (with \n escapes as some hosts store it), or the contents of the file it names. */
+function readPrivateKey(value: string, cwd: string): string {
+  const text = value.trim();
+  if (text.startsWith('-----BEGIN')) return text.replaceAll('\\n', '\n');
+  const file = path.resolve(cwd, text);
+  if (!existsSync(file)) {
+    throw new ConfigError('GITHUB_APP_PRIVATE_KEY must be the PEM text of the App\'s private key or the path of its .pem file; it is neither');
+  }
+  const pem = readFileSync(file, 'utf8').trim();
+  if (!pem.startsWith('-----BEGIN')) throw new ConfigError(`GITHUB_APP_PRIVATE_KEY points at ${file}, which holds no PEM private key`);
+  return pem;
 }
 
 function resolveCatalogPath(configured: string | undefined, cwd: string): string | undefined {
@@ -173,7 +229,7 @@ export function loadSandboxConfig(env: Env): SandboxConfig {
 }
 
 /** Values never echoed back in an error message: they are secrets or may embed one. */
-const secretVariables = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DATABASE_URL', 'TANDEM_TOKEN']);
+const secretVariables = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DATABASE_URL', 'TANDEM_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET']);
 
 function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const result = schema.safeParse(env);

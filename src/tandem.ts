@@ -7,6 +7,7 @@ import { createChanges } from './changes/module';
 import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { DomainEvents } from './events';
+import { createGitHub } from './github/module';
 import { createHome } from './home/module';
 import { closeServer, createHttpServer, listen } from './http/server';
 import { createIncidents, type SwarmSetupWorker } from './incidents/module';
@@ -61,7 +62,8 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       ...{ slack: slack.client, durableSlack: slack.outboxClient, shutdown: shutdown.signal, timeZone: config.timeZone, botUserId: slack.botUserId },
     };
     const incidents = createIncidents(context);
-    const modules: DomainModule[] = [incidents, createChanges(context), createSprints(context), createMetrics(context), createHome(context)];
+    const github = config.github ? createGitHub(context, config.github) : undefined;
+    const modules: DomainModule[] = [incidents, createChanges(context), createSprints(context), createMetrics(context), createHome(context), ...(github ? [github] : [])];
     for (const module of modules) {
       module.register?.(slack.app);
       for (const [topic, handler] of module.outboxHandlers ?? []) outbox.on(topic, handler);
@@ -71,7 +73,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const scheduler = new Scheduler([housekeeping, ...modules.flatMap((module) => module.schedules ?? [])], logger);
     const routes = modules.flatMap((module) => module.routes ?? []);
     const api = createApiHandler({ routes, tokens: new TokenVerifier(db, clock), db, clock, logger, shutdown: shutdown.signal });
-    const server = createHttpServer({ slack: slack.requestListener, api, ready: () => database.ping(), logger });
+    const server = createHttpServer({ slack: slack.requestListener, api, github: github?.webhooks, ready: () => database.ping(), logger });
 
     for (const module of modules) await module.start?.();
     const port = await listen(server, config.port);

@@ -17,6 +17,37 @@ const failure = (env: Record<string, string>) => {
   throw new Error('expected a configuration error');
 };
 
+const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAtest\n-----END RSA PRIVATE KEY-----';
+
+describe('GitHub App configuration', () => {
+  const app = { GITHUB_APP_ID: '4242', GITHUB_APP_PRIVATE_KEY: pem, GITHUB_WEBHOOK_SECRET: 'whsec-secret' };
+
+  it('is off when none of the App variables are set', () => {
+    expect(loadConfig(base, cwd).github).toBeUndefined();
+  });
+
+  it('is on with all three, the key given as PEM text (escaped newlines too) or as the path of a .pem file', () => {
+    expect(loadConfig({ ...base, ...app }, cwd).github).toEqual({ appId: '4242', privateKey: pem, webhookSecret: 'whsec-secret', apiUrl: 'https://api.github.com/' });
+    expect(loadConfig({ ...base, ...app, GITHUB_APP_PRIVATE_KEY: pem.replaceAll('\n', '\\n') }, cwd).github?.privateKey).toBe(pem);
+    writeFileSync(path.join(cwd, 'app.pem'), `${pem}\n`);
+    expect(loadConfig({ ...base, ...app, GITHUB_APP_PRIVATE_KEY: 'app.pem' }, cwd).github?.privateKey).toBe(pem);
+    expect(loadConfig({ ...base, ...app, GITHUB_API_URL: 'https://ghe.acme.test/api/v3' }, cwd).github?.apiUrl).toBe('https://ghe.acme.test/api/v3/');
+  });
+
+  it('refuses some but not all of them, naming the missing ones and never echoing a secret', () => {
+    const message = failure({ ...base, GITHUB_APP_ID: '4242', GITHUB_WEBHOOK_SECRET: 'whsec-secret' });
+    expect(message).toBe(
+      'GITHUB_APP_PRIVATE_KEY is required with GITHUB_APP_ID and GITHUB_WEBHOOK_SECRET (the GitHub App integration needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)',
+    );
+    expect(failure({ ...base, GITHUB_WEBHOOK_SECRET: 'whsec-secret' })).toMatch(/^GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are required with GITHUB_WEBHOOK_SECRET/);
+    const wrongKey = failure({ ...base, ...app, GITHUB_APP_PRIVATE_KEY: 'not-a-key-but-a-secret' });
+    expect(wrongKey).toMatch(/^GITHUB_APP_PRIVATE_KEY must be the PEM text/);
+    expect(wrongKey).not.toContain('not-a-key-but-a-secret');
+    expect(failure({ ...base, ...app, GITHUB_APP_ID: 'my-app' })).toBe('GITHUB_APP_ID must be the App\'s numeric ID (got "my-app")');
+    expect(failure({ ...base, ...app, GITHUB_API_URL: 'ftp://x' })).toMatch(/^GITHUB_API_URL must be an http\(s\) URL/);
+  });
+});
+
 describe('configuration', () => {
   it('fills in the contract defaults', () => {
     const config = loadConfig(base, cwd);

@@ -4,6 +4,8 @@ import { type IncidentRow, incidents } from '../src/db/schema';
 import { improvementReport } from '../src/metrics/blocks';
 import type { DeliveryKpis } from '../src/metrics/service';
 import type { FakeMessage } from '../src/fake-slack';
+import { FakeGitHub, signedWebhook, startFakeGitHub } from '../src/fake-github';
+import { appId, privateKey, webhookSecret } from './github/support';
 import { type Harness, startHarness } from './support/harness';
 
 /**
@@ -20,6 +22,7 @@ services:
     approvers: { groups: [leads] }
     channels: { incidents: C0ANNOUNCE, approvals: C0APPROVALS, customers: [C0ACME] }
     default_severity: 2
+    github: { repositories: [acme/payments-api] }
 groups:
   leads: [U0LEAD]
 report: { channel: C0DELIVERY, cron: "0 9 * * 1", timezone: UTC }
@@ -39,6 +42,9 @@ describe('private stays private: what an outsider sees', () => {
   let openAsk: FakeMessage;
   let publicChannel: string;
   let readToken: string;
+  let github: FakeGitHub;
+  let closeGitHub: () => Promise<void>;
+  let gatedRun: number;
 
   const run = async (user: string, channel: string, command: string, text: string) => {
     await t.simulator.command(user, channel, command, text);
@@ -46,8 +52,13 @@ describe('private stays private: what an outsider sees', () => {
   };
 
   beforeAll(async () => {
+    github = new FakeGitHub({ appId, privateKey });
+    const fake = await startFakeGitHub(github);
+    closeGitHub = fake.close;
+    github.addRepository('acme/payments-api');
     t = await startHarness({
       catalog,
+      config: { github: { appId, privateKey, webhookSecret, apiUrl: fake.apiUrl } },
       workspace: (slack) => {
         slack.addUser({ id: outsider, name: 'tara-at-acme' });
         slack.addChannel({ id: 'C0GENERAL', name: 'general' });
@@ -87,6 +98,17 @@ describe('private stays private: what an outsider sees', () => {
     });
     expect(deployed.status).toBe(201);
 
+    // A GitHub run gated by Tandem (CHG-2), approved in Slack; what the run shows is public on a public repository.
+    const gated = github.addRun('acme/payments-api', { waiting: ['production'] });
+    gatedRun = gated.id;
+    const webhook = await signedWebhook(webhookSecret, 'deployment_protection_rule', github.protectionRuleRequested('acme/payments-api', gated, 'production', fake.apiUrl));
+    expect((await fetch(`${t.baseUrl}/github/webhooks`, { method: 'POST', headers: webhook.headers, body: webhook.body })).status).toBe(202);
+    await t.idle();
+    const gateApproval = t.slack.messagesIn('C0APPROVALS').find((message) => message.text.includes('CHG-2'))!;
+    await t.simulator.click(lead, { message: gateApproval }, 'change.approve');
+    await t.idle();
+    expect(github.decisions(gated.id).map((call) => call.body.state)).toEqual(['approved']);
+
     // A public incident, announced and resolved; then a private one, caused by the change, still open.
     const incidentTitled = async (title: string) => (await t.database.handle.db.select().from(incidents).where(eq(incidents.title, title)))[0]!;
     await run(owner, 'C0GENERAL', '/incident', 'Checkout is slow service=payments');
@@ -107,7 +129,10 @@ describe('private stays private: what an outsider sees', () => {
     await t.tandem.scheduler.run('incident-archive');
     await t.idle();
   });
-  afterAll(() => t.stop());
+  afterAll(async () => {
+    await t.stop();
+    await closeGitHub();
+  });
 
   const messagesOf = (channel: string) => JSON.stringify(t.slack.messagesIn(channel));
   /** The whole answer to a monitoring dashboard's `read` token, which lacks `incidents:private` (JSON or not). */
@@ -185,6 +210,18 @@ describe('private stays private: what an outsider sees', () => {
     { surface: 'GET /changes/CHG-1, the change that caused it', show: () => api('/changes/CHG-1') },
     { surface: 'GET /metrics/dora', show: () => api('/metrics/dora') },
     { surface: 'GET /metrics/dora?service=payments', show: () => api('/metrics/dora?service=payments') },
+    { surface: 'a gated GitHub run’s status comments and decision', show: async () => JSON.stringify(github.callbacks.filter((call) => call.runId === gatedRun)) },
+    {
+      surface: 'POST /github/webhooks without a valid signature',
+      show: async () => {
+        const answer = await fetch(`${t.baseUrl}/github/webhooks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-github-event': 'deployment_protection_rule', 'x-github-delivery': 'forged', 'x-hub-signature-256': 'sha256=00' },
+          body: JSON.stringify({ action: 'requested' }),
+        });
+        return `${answer.status} ${await answer.text()}`;
+      },
+    },
   ];
 
   const secrets = () => [secretTitle, secretUpdate, secretFeature, secret.channelId!, secret.channelName!];

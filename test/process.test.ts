@@ -57,6 +57,13 @@ describe('the tandem process', () => {
     ]);
   });
 
+  it('refuses a partly configured GitHub App at start-up, naming what is missing and no secret', async () => {
+    const line = await startupFailure({ GITHUB_APP_ID: '4242', GITHUB_WEBHOOK_SECRET: 'never-echoed' });
+    expect(line).toBe(
+      'tandem: GITHUB_APP_PRIVATE_KEY is required with GITHUB_APP_ID and GITHUB_WEBHOOK_SECRET (the GitHub App integration needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)',
+    );
+  });
+
   it('serves on the embedded database, refuses a second process on it, and stops cleanly on SIGTERM after finishing in-flight work', async () => {
     const settings = env();
     const running = runTandem('src/main.ts', [], settings);

@@ -10,6 +10,15 @@ import { register } from './slack';
 /** What other domains use of changes: an incident's cause, and the sprints change budgets are counted in. */
 export { attributeIncident, findChangeByReference } from './attribution';
 export { budgetSprintsIn, currentBudgetSprints } from './budget-sprints';
+/** What the GitHub gate uses: a run's change is requested and its deployments recorded as any other. */
+export { recordDeployment } from './deployments';
+export { type ChangeRequest, requestChange } from './request';
+export type { ChangeDeps } from './deps';
+
+/** What another domain calls the change use cases with; announcing a decision needs no listener of its own. */
+export function changeDepsOf(ctx: ModuleContext): ChangeDeps {
+  return { ...ctx, decisions: new DecisionFeed(ctx.database) };
+}
 
 /** Change approvals: `/change`, votes, the gate API, reminders and expiry. */
 export function createChanges(ctx: ModuleContext): DomainModule {

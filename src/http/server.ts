@@ -7,12 +7,15 @@ export interface HttpRoutes {
   /** Bolt's request listener for /slack/events; absent in Socket Mode. */
   slack: RequestListener | undefined;
   api: ApiHandler;
+  /** The GitHub App's webhooks; absent when the integration is off. */
+  github?: RequestListener;
   /** True when Tandem can serve: the database answers. */
   ready: () => Promise<boolean>;
   logger: Logger;
 }
 
 export const slackEventsPath = '/slack/events';
+export const githubWebhooksPath = '/github/webhooks';
 
 /** One HTTP server for Slack, the REST API and health checks. */
 export function createHttpServer(routes: HttpRoutes): Server {
@@ -35,6 +38,10 @@ export function createHttpServer(routes: HttpRoutes): Server {
           if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: 'Tandem could not complete the request.' } });
         });
       return;
+    }
+    if (path === githubWebhooksPath) {
+      if (!routes.github) return sendJson(res, 404, notFound('The GitHub App integration is off: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET.'));
+      return routes.github(req, res);
     }
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && (method === 'GET' || method === 'HEAD')) {

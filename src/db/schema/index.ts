@@ -6,3 +6,4 @@ export * from './incident-rhythm';
 export * from './slack';
 export * from './jobs';
 export * from './sprints';
+export * from './github';
