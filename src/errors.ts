@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'incident_conflict'
   | 'incident_resolved'
   | 'follow_up_conflict'
+  | 'follow_up_not_found'
   // changes
   | 'change_not_found'
   | 'change_conflict'

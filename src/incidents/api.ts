@@ -242,7 +242,6 @@ function incidentDetail(incident: IncidentRow, timeline: IncidentEventRow[], pro
       actor: event.actor,
       data: event.data,
     })),
-    // Problem records have no owner or state of their own yet: whoever raised one owns it, and it is open.
-    follow_ups: problems.map((problem) => ({ key: problemKey(problem.number), title: problem.title, owner: problem.createdBy, state: 'open' })),
+    follow_ups: problems.map((problem) => ({ key: problemKey(problem.number), title: problem.title, owner: problem.owner, state: problem.state })),
   };
 }
