@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'follow_up_not_found'
   // changes
   | 'change_not_found'
+  | 'deployment_not_found'
   | 'change_conflict'
   | 'change_decided'
   | 'change_closed'

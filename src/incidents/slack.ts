@@ -15,6 +15,7 @@ import { linkCause } from './cause';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
 import { createFollowUp, setFollowUpState } from './follow-ups';
+import { linkAsCauseActionId, linkListedCause } from './recent-changes';
 import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
 import { openSwarm, retrySwarmNow } from './swarm';
@@ -36,6 +37,7 @@ export function register(app: App, deps: IncidentDeps): void {
   }
   app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
   app.action<BlockAction>(incidentActionIds.linkCause, (args) => onLinkCause(deps, args));
+  app.action<BlockAction>(linkAsCauseActionId, (args) => onLinkAsCause(deps, args));
   app.action<BlockAction>(incidentActionIds.followUpDone, (args) => onFollowUpState(deps, args, 'done'));
   app.action<BlockAction>(incidentActionIds.followUpWontDo, (args) => onFollowUpState(deps, args, 'wont-do'));
 
@@ -208,6 +210,14 @@ async function isPerson(deps: IncidentDeps, user: string): Promise<boolean> {
     if (slackErrorCode(error) === 'user_not_found') return false;
     throw error;
   }
+}
+
+/** **Link as cause** on the declaration's list of recent changes. */
+async function onLinkAsCause(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
+  await ack();
+  const click = readClick(body, z.string());
+  const incident = await linkListedCause(deps, click.value, click.user);
+  await respond(ephemeral(`Linked as the cause of ${incidentKey(incident.number)}.`));
 }
 
 /** **Done** / **Won't do** on a follow-up list: only from the incident's channel, once. */
