@@ -2,6 +2,7 @@ CREATE TYPE "public"."problem_state" AS ENUM('open', 'done', 'wont-do');--> stat
 CREATE TABLE "incident_postmortems" (
 	"incident_id" uuid PRIMARY KEY NOT NULL,
 	"state" "swarm_setup_state" DEFAULT 'pending' NOT NULL,
+	"content" text,
 	"file_id" text,
 	"upload_url" text,
 	"uploaded" boolean DEFAULT false NOT NULL,

@@ -16,6 +16,7 @@ import type { IncidentDeps } from './deps';
 import { changeSeverity, changeStatus, ensureOpen, postUpdate, resolveByDedupKey, resolveIncident } from './lifecycle';
 import { findIncidentByReference } from './lookup';
 import { openSwarm } from './swarm';
+import { loadPostmortem } from './postmortem';
 import { listIncidents, listProblems, listTimeline } from './store';
 
 const patchBody = z
@@ -91,6 +92,15 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
         const incident = await findVisibleIncident(deps, params.id ?? '', token);
         const [timeline, problems] = await Promise.all([listTimeline(deps.db, incident.id), listProblems(deps.db, incident.id)]);
         return { status: 200, body: incidentDetail(incident, timeline, problems) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/incidents/:id/postmortem',
+      scopes: ['read', 'incidents:write'],
+      async handle({ params, token }) {
+        const incident = await findVisibleIncident(deps, params.id ?? '', token);
+        return { status: 200, contentType: 'text/markdown', body: await loadPostmortem(deps, incident) };
       },
     },
     {

@@ -3,6 +3,7 @@ import { incidentRoutes } from './api';
 import type { IncidentDeps } from './deps';
 import { completeFollowUpOfFeature, reconcileFollowUps } from './follow-ups';
 import { noticeTopic } from './messaging';
+import { uploadDuePostmortems } from './postmortem-upload';
 import { recordUndeliveredNotice } from './notices';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
@@ -32,6 +33,8 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
     ],
     schedules: [
       // Follow-ups raised before their service had a sprint join it; a done feature nobody heard of closes its follow-up.
+      // Postmortem drafts whose upload failed on resolve are retried here.
+      { name: 'incident-postmortems', cron: '* * * * *', timeZone: ctx.timeZone, run: () => uploadDuePostmortems(deps), runAtStart: true },
       { name: 'incident-follow-ups', cron: '*/5 * * * *', timeZone: ctx.timeZone, run: () => reconcileFollowUps(deps), runAtStart: true },
     ],
     start: async () => swarms.start(),

@@ -14,6 +14,8 @@ import {
 
 export type NewIncident = typeof incidents.$inferInsert;
 export type NewIncidentEvent = Omit<typeof incidentEvents.$inferInsert, 'id'>;
+/** A transaction (or the database) the incident queries run on. */
+export type IncidentTx = Database;
 export type IncidentPatch = Partial<Omit<NewIncident, 'id' | 'number'>>;
 
 /** Inserts unless a row with the same request or open dedup key exists; returns undefined then. */

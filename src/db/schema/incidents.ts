@@ -137,6 +137,8 @@ export const incidentPostmortems = pgTable('incident_postmortems', {
     .primaryKey()
     .references(() => incidents.id),
   state: swarmSetupState().notNull().default('pending'),
+  /** The Markdown as first rendered: a retry sends the bytes whose length Slack was told. */
+  content: text(),
   /** From files.getUploadURLExternal; the bytes go to `uploadUrl`. */
   fileId: text(),
   uploadUrl: text(),
