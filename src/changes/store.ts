@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import { hourMs } from '../time';
@@ -152,7 +152,13 @@ export async function listChangesActiveSince(db: Database, service: string, sinc
   return db
     .select()
     .from(changes)
-    .where(and(eq(changes.service, service), inArray(changes.status, ['approved', 'deployed', 'failed']), gte(latest, since)))
+    .where(
+      and(
+        eq(changes.service, service),
+        inArray(changes.status, ['approved', 'deployed', 'failed']),
+        or(gte(changes.decidedAt, since), gte(changes.deployedAt, since), gte(changes.failedAt, since)),
+      ),
+    )
     .orderBy(desc(latest), desc(changes.number))
     .limit(limit);
 }

@@ -4,7 +4,7 @@ import { isSlackUserId } from '../slack/text';
 import { addFollowUpFeature } from '../sprints/module';
 import { unitOfWork, type Work } from '../unit-of-work';
 import type { IncidentDeps } from './deps';
-import { type FollowUpState, type IncidentChange, incidentKey, problemKey } from './model';
+import { type FollowUpState, followUpStateLabels, type IncidentChange, incidentKey, problemKey } from './model';
 import { recordChange } from './notices';
 import * as store from './store';
 
@@ -90,7 +90,7 @@ export async function setFollowUpState(
     if (!incident.channelId || input.channel !== incident.channelId) {
       throw conflict('not_allowed', `The follow-ups of ${incidentKey(incident.number)} are changed from its own channel.`);
     }
-    if (problem.state === input.state) throw conflict('unchanged', `${problemKey(problem.number)} is already ${input.state}.`);
+    if (problem.state === input.state) throw conflict('unchanged', `${problemKey(problem.number)} is already ${followUpStateLabels[input.state]}, so nothing changed.`);
     return { problem: await changeState(work, deps, problem, incident, input.state, input.actor), incident };
   });
 }
