@@ -31,6 +31,8 @@ const outsider = 'U0CUSTOMER';
 const secretTitle = 'SECRET-OUTAGE-TITLE';
 const secretUpdate = 'SECRET-UPDATE-TEXT';
 const secretFeature = 'SECRET-INTERNAL-FEATURE';
+/** A follow-up of the private incident: it enters the sprint as an internal PRB feature. */
+const secretFollowUp = 'SECRET-FOLLOW-UP';
 
 describe('private stays private: what an outsider sees', () => {
   let t: Harness;
@@ -94,7 +96,7 @@ describe('private stays private: what an outsider sees', () => {
     await run(owner, publicChannel, '/incident', 'resolve Cache warmed up');
     await run(owner, 'C0GENERAL', '/incident', `${secretTitle} service=payments --private`);
     const secretChannel = (await incidentTitled(secretTitle)).channelId!;
-    for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1']) await run(owner, secretChannel, '/incident', text);
+    for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1', `followup ${secretFollowUp}`]) await run(owner, secretChannel, '/incident', text);
     secret = await incidentTitled(secretTitle);
     expect(secret).toMatchObject({ private: true, commander: lead, severity: 1, channelId: expect.stringMatching(/^G/) });
 
@@ -142,6 +144,8 @@ describe('private stays private: what an outsider sees', () => {
     { surface: '/incident sev 1 outside an incident channel', show: () => command('/incident', 'sev 1') },
     { surface: '/incident update outside an incident channel', show: () => command('/incident', 'update All good?') },
     { surface: '/incident (the declaration form)', show: () => command('/incident', '') },
+    { surface: '/incident followup outside an incident channel', show: () => command('/incident', 'followup Anything?') },
+    { surface: '/incident followups outside an incident channel', show: () => command('/incident', 'followups') },
     { surface: '/change list', show: () => command('/change', 'list') },
     { surface: '/change help', show: () => command('/change', 'help') },
     { surface: '/change (the request form)', show: () => command('/change', '') },
@@ -173,7 +177,6 @@ describe('private stays private: what an outsider sees', () => {
     },
     { surface: 'GET /incidents/INC-n of the private incident', show: () => api(`/incidents/INC-${secret.number}`) },
     { surface: 'GET /incidents/:id of the private incident', show: () => api(`/incidents/${secret.id}`) },
-    // The postmortem row answers 404 until postmortems exist; then it guards them.
     { surface: 'GET /incidents', show: () => api('/incidents') },
     { surface: 'GET /incidents?status=open', show: () => api('/incidents?status=open&service=payments') },
     { surface: 'GET /incidents/:id/postmortem of the private incident', show: () => api(`/incidents/${secret.id}/postmortem`) },
@@ -182,7 +185,7 @@ describe('private stays private: what an outsider sees', () => {
     { surface: 'GET /metrics/dora?service=payments', show: () => api('/metrics/dora?service=payments') },
   ];
 
-  const secrets = () => [secretTitle, secretUpdate, secretFeature, secret.channelId!, secret.channelName!];
+  const secrets = () => [secretTitle, secretUpdate, secretFeature, secretFollowUp, secret.channelId!, secret.channelName!];
 
   it('has the secrets in the data, where insiders see them, and counts the private incident without naming it', async () => {
     // Otherwise every row below would pass for want of data.
@@ -209,6 +212,10 @@ describe('private stays private: what an outsider sees', () => {
     expect(JSON.stringify(listed.body)).toContain(secretTitle);
     const one = await t.api('GET', `/incidents/${secret.id}`, { token: privateToken });
     expect(one.body.title).toBe(secretTitle);
+    expect(one.body.follow_ups).toEqual([expect.objectContaining({ title: secretFollowUp, state: 'open' })]);
+    expect(messagesOf(secret.channelId!)).toContain(secretFollowUp);
+    const postmortem = await fetch(`${t.baseUrl}/api/v1/incidents/${secret.id}/postmortem`, { headers: { authorization: `Bearer ${privateToken}` } });
+    expect(await postmortem.text()).toContain(secretFollowUp);
   });
 
   for (const { surface, show } of surfaces) {
