@@ -87,11 +87,44 @@ describe('incident delivery', () => {
     });
 
     it('says in one line that nothing changed, and posts it once even when the set-up runs again', async () => {
+      // Pinning fails for good, so the declarer gets Try again, which runs every step once more.
+      t.slack.failNext('pins.add', { error: 'missing_scope', extra: { needed: 'pins:write', provided: 'chat:write' } });
       const incident = await declare('Checkout errors service=payments');
-      await t.tandem.swarms.drain?.();
+      await t.simulator.click(alice, { ephemeral: lastEphemeral(alice) }, 'incident.retry_setup');
+      await t.idle();
+      expect(t.slack.messagesIn(incident.channelId!).filter((message) => message.pinned)).toHaveLength(1);
       const lines = t.slack.messagesIn(incident.channelId!).filter((message) => message.text.includes('in the last 24 h'));
       expect(lines.map((line) => line.text)).toEqual(['No changes or deployments of payments in the last 24 h.']);
       expect(lines[0]!.blocks ?? []).toHaveLength(0);
+    });
+
+    it('lists deployments too, at most ten with the rest counted, and links a deployment without a change', async () => {
+      const token = await t.token('deployments:write');
+      for (let index = 0; index < 12; index += 1) {
+        const answer = await t.api('POST', '/deployments', { token, body: { service: 'payments', environment: 'staging', status: 'success', commit_sha: `abcdef0${index.toString(16)}` } });
+        expect(answer.status).toBe(201);
+        t.clock.advance(60_000);
+      }
+      const incident = await declare('Checkout errors service=payments');
+      const [listed] = t.slack.messagesIn(incident.channelId!).filter((message) => message.text.includes('in the last 24 h'));
+      const blocks = JSON.stringify(listed!.blocks);
+      expect(blocks.match(/Link as cause/g)).toHaveLength(10);
+      expect(blocks).toContain('and 2 more deployments');
+      expect(listed!.blocks!.length).toBeLessThanOrEqual(50);
+      await t.simulator.click(bob, { message: listed! }, 'incident.link_as_cause');
+      await t.idle();
+      const [linked] = await db().select().from(incidents).where(eq(incidents.id, incident.id));
+      expect(linked!.causedByDeploymentId).not.toBeNull();
+      expect(t.slack.messagesIn(incident.channelId!).at(-1)!.text).toContain('linked the cause: Caused by the staging deployment');
+    });
+
+    it('stays in a private incident channel', async () => {
+      await approvedChange('Deploy v4.0.0');
+      const incident = await declare('Quiet failure service=payments --private');
+      expect(t.slack.messagesIn(incident.channelId!).filter((message) => message.text.includes('in the last 24 h'))).toHaveLength(1);
+      for (const channel of ['C0PAYINC', 'C0ACME']) {
+        expect(t.slack.messagesIn(channel).some((message) => message.text.includes('in the last 24 h'))).toBe(false);
+      }
     });
 
     it('leaves out changes older than 24 hours', async () => {
@@ -155,6 +188,8 @@ describe('incident delivery', () => {
       const [problem] = await db().select().from(problems);
       const key = `PRB-${problem!.number}`;
       await sprintCommand(`status ${key} done`);
+      // The schedule finds nothing left to do, however often it runs.
+      await t.tandem.scheduler.run('incident-follow-ups');
       await t.tandem.scheduler.run('incident-follow-ups');
       await t.idle();
       const [done] = await db().select().from(problems);
