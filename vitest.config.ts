@@ -9,6 +9,7 @@ const unitTests = [
   'test/*/model.test.ts',
   'test/changes/policy.test.ts',
   'test/sprints/digest.test.ts',
+  'test/incidents/postmortem.test.ts',
   'test/catalog.test.ts',
   'test/config.test.ts',
   'test/errors.test.ts',

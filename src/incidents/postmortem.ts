@@ -37,7 +37,7 @@ export function renderPostmortem({ incident, timeline, changes, deployments, fol
     `- Severity: ${severityLabel(incident.severity)}`,
     `- Declared: ${iso(incident.declaredAt)}`,
     `- Resolved: ${incident.resolvedAt ? iso(incident.resolvedAt) : 'not yet'}`,
-    `- Time to restore: ${ttr === null ? 'not restored yet' : formatDuration(ttr)}`,
+    `- Time to restore: ${ttr === null ? 'not restored yet' : `${formatDuration(ttr)} (${ttr} s)`}`,
     `- Commander: ${incident.commander ?? 'unassigned'}`,
     '',
     '## Timeline',

@@ -257,7 +257,7 @@ describe('incident delivery', () => {
       const key = `INC-${incident.number}`;
       expect(markdown).toContain(`# Postmortem draft: ${key} Checkout errors`);
       expect(markdown).toContain('## Summary\n\nRolled back v4');
-      expect(markdown).toContain('- Time to restore: 42m');
+      expect(markdown).toContain('- Time to restore: 42m (2520 s)');
       expect(markdown).toMatch(/## Timeline\n\n- 2026-11-23T09:00:00Z · U0ALICE · Declared SEV\d: Checkout errors/);
       expect(markdown).toContain('## Linked changes and deployments\n\n_None linked._');
       expect(markdown).toMatch(/## Follow-ups\n\n- PRB-\d+ Add retries · U0BOB · open/);
