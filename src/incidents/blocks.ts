@@ -174,7 +174,8 @@ export function followUpsList(incident: IncidentRow, problems: ProblemRow[]): Me
     }
   }
   if (problems.length > shown.length) blocks.push(context(`and ${problems.length - shown.length} more`));
-  return { text: [`Follow-ups of ${incidentKey(incident.number)}:`, ...problems.map(line)].join('\n'), blocks };
+  const more = problems.length > shown.length ? [`and ${problems.length - shown.length} more`] : [];
+  return { text: [`Follow-ups of ${incidentKey(incident.number)}:`, ...shown.map(line), ...more].join('\n'), blocks };
 }
 
 export function helpText(): string {
