@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { changes, incidentPostmortems, incidents, problems, sprintFeatures } from '../../src/db/schema';
 import { type Harness, startHarness } from '../support/harness';
 
@@ -283,6 +283,31 @@ describe('incident delivery', () => {
       expect(files).toHaveLength(1);
       expect(files[0]!.files![0]!.id).toBe(pending!.fileId);
       expect(t.slack.uploads.size).toBe(1);
+    });
+
+    it.skipIf(!inject('postgres'))('is uploaded once with two instances retrying it, and the follow-up closes once', async () => {
+      await sprintCommand('start Sprint 42 2026-11-16 2026-11-29');
+      const second = await startHarness({ alongside: t });
+      try {
+        const incident = await declare('Checkout errors service=payments');
+        await incidentCommand(incident.channelId!, 'followup Add retries');
+        t.slack.failNext('upload', { httpStatus: 502 });
+        await incidentCommand(incident.channelId!, 'resolve Rolled back');
+        t.clock.advance(10 * 60_000);
+        const runs = [t, second, t, second].map((instance) => instance.tandem.scheduler.run('incident-postmortems'));
+        await Promise.all(runs);
+        await Promise.all([t.idle(), second.idle()]);
+        expect(t.slack.messagesIn(incident.channelId!).filter((message) => message.files?.length)).toHaveLength(1);
+
+        const [problem] = await db().select().from(problems);
+        await sprintCommand(`status PRB-${problem!.number} done`);
+        await Promise.all([t, second, t, second].map((instance) => instance.tandem.scheduler.run('incident-follow-ups')));
+        await Promise.all([t.idle(), second.idle()]);
+        const told = t.slack.messagesIn(incident.channelId!).filter((message) => message.text.includes(`PRB-${problem!.number}*`) && message.text.includes('is done'));
+        expect(told).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
     });
 
     it('answers a private incident only to tokens with incidents:private', async () => {
