@@ -3,6 +3,7 @@ import { conflict, invalid, notFound } from '../errors';
 import { isSlackUserId } from '../slack/text';
 import { addFollowUpFeature } from '../sprints/module';
 import { unitOfWork, type Work } from '../unit-of-work';
+import type { FollowUpPlacementView } from './blocks';
 import type { IncidentDeps } from './deps';
 import { type FollowUpState, followUpStateLabels, type IncidentChange, incidentKey, problemKey } from './model';
 import { recordChange } from './notices';
@@ -15,16 +16,13 @@ import * as store from './store';
  */
 
 /** Where the follow-up went in the backlog, for the answer to whoever raised it. */
-export type FollowUpPlacement =
-  | { kind: 'sprint'; sprint: string; placement: 'current' | 'next' }
-  | { kind: 'no_sprint'; service: string }
-  | { kind: 'no_service' };
+type FollowUpPlacement = FollowUpPlacementView;
 
 /** Opens a follow-up for an incident and puts it in the service's sprint. A repeated request answers with the first one. */
 export async function createFollowUp(
   deps: IncidentDeps,
   input: { incidentId: string; actor: string; title: string; owner?: string; description?: string; requestKey?: string },
-): Promise<{ problem: ProblemRow; incident: IncidentRow; placement: FollowUpPlacement }> {
+): Promise<{ problem: ProblemRow; incident: IncidentRow; placement?: FollowUpPlacement }> {
   const title = input.title.trim();
   if (!title) throw invalid('title_required', 'A follow-up needs a title.');
   if (input.owner !== undefined && (!isSlackUserId(input.owner) || input.owner === deps.botUserId)) {
@@ -34,7 +32,8 @@ export async function createFollowUp(
     const incident = await store.lockIncident(work.tx, input.incidentId);
     if (!incident) throw notFound('incident_not_found', 'That incident no longer exists.');
     const repeat = input.requestKey ? await store.findProblemByRequestKey(work.tx, input.requestKey) : undefined;
-    if (repeat) return { problem: repeat, incident, placement: await placementOf(repeat, incident) };
+    // A repeat (Slack redelivered the command or the form) answers with the first follow-up; where it went was said then.
+    if (repeat) return { problem: repeat, incident };
     const now = deps.clock.now();
     const inserted = await store.insertProblem(work.tx, {
       incidentId: incident.id,
@@ -69,14 +68,9 @@ async function enterBacklog(
   return { problem: linked, placement: { kind: 'sprint', sprint: added.sprint.name, placement: added.placement } };
 }
 
-async function placementOf(problem: ProblemRow, incident: IncidentRow): Promise<FollowUpPlacement> {
-  if (!incident.service) return { kind: 'no_service' };
-  return problem.featureId ? { kind: 'sprint', sprint: 'its sprint', placement: 'current' } : { kind: 'no_sprint', service: incident.service };
-}
-
 /**
- * Marks a follow-up done or won't-do (or open again) from the incident channel. `via`
- * names the incident channel the click came from: only the incident's own channel may change its follow-ups.
+ * Marks a follow-up done or won't-do from the incident channel. `channel` is where the
+ * click came from: only the incident's own channel (its people) may change its follow-ups.
  */
 export async function setFollowUpState(
   deps: IncidentDeps,

@@ -225,9 +225,8 @@ async function onFollowUpState(deps: IncidentDeps, { ack, body, respond }: Actio
   await ack();
   const click = readClick(body, incidentButton);
   const channel = (body as { channel?: { id?: string } }).channel?.id;
-  const { problem, incident } = await setFollowUpState(deps, { problemId: click.value, actor: click.user, state, channel });
+  const { incident } = await setFollowUpState(deps, { problemId: click.value, actor: click.user, state, channel });
   await respond({ response_type: 'ephemeral', replace_original: true, ...followUpsList(incident, await store.listProblems(deps.db, incident.id)) });
-  deps.logger.debug({ problem: problem.number, state }, 'follow-up state changed');
 }
 
 async function notAnIncidentChannel(deps: IncidentDeps, kind: string): Promise<string> {
