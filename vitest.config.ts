@@ -10,6 +10,7 @@ const unitTests = [
   'test/changes/policy.test.ts',
   'test/incidents/reminder-rules.test.ts',
   'test/sprints/digest.test.ts',
+  'test/incidents/postmortem.test.ts',
   'test/catalog.test.ts',
   'test/config.test.ts',
   'test/errors.test.ts',

@@ -42,8 +42,10 @@ export type ErrorCode =
   | 'incident_resolved'
   | 'follow_up_conflict'
   | 'unknown_role'
+  | 'follow_up_not_found'
   // changes
   | 'change_not_found'
+  | 'deployment_not_found'
   | 'change_conflict'
   | 'change_decided'
   | 'change_closed'

@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { ChangeRow, IncidentRow } from './db/schema';
+import type { ChangeRow, IncidentRow, SprintFeatureRow } from './db/schema';
 
 /** Something people may be looking at changed, after its transaction committed. */
-export type DomainEvent = { kind: 'change'; change: ChangeRow } | { kind: 'incident'; incident: IncidentRow };
+export type DomainEvent =
+  | { kind: 'change'; change: ChangeRow }
+  | { kind: 'incident'; incident: IncidentRow }
+  /** A sprint feature's status changed (incidents close the follow-up a `PRB-n` feature tracks). */
+  | { kind: 'feature'; feature: SprintFeatureRow };
 
 /**
  * In-process notifications between domains that must not depend on each other:

@@ -34,6 +34,8 @@ const outsider = 'U0CUSTOMER';
 const secretTitle = 'SECRET-OUTAGE-TITLE';
 const secretUpdate = 'SECRET-UPDATE-TEXT';
 const secretFeature = 'SECRET-INTERNAL-FEATURE';
+/** A follow-up of the private incident: it enters the sprint as an internal PRB feature. */
+const secretFollowUp = 'SECRET-FOLLOW-UP';
 
 describe('private stays private: what an outsider sees', () => {
   let t: Harness;
@@ -116,7 +118,7 @@ describe('private stays private: what an outsider sees', () => {
     await run(owner, publicChannel, '/incident', 'resolve Cache warmed up');
     await run(owner, 'C0GENERAL', '/incident', `${secretTitle} service=payments --private`);
     const secretChannel = (await incidentTitled(secretTitle)).channelId!;
-    for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1']) await run(owner, secretChannel, '/incident', text);
+    for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1', `followup ${secretFollowUp}`]) await run(owner, secretChannel, '/incident', text);
     secret = await incidentTitled(secretTitle);
     expect(secret).toMatchObject({ private: true, commander: lead, severity: 1, channelId: expect.stringMatching(/^G/) });
 
@@ -171,6 +173,8 @@ describe('private stays private: what an outsider sees', () => {
     { surface: '/incident update outside an incident channel', show: () => command('/incident', 'update All good?') },
     { surface: '/incident role outside an incident channel', show: () => command('/incident', `role comms <@${outsider}>`) },
     { surface: '/incident (the declaration form)', show: () => command('/incident', '') },
+    { surface: '/incident followup outside an incident channel', show: () => command('/incident', 'followup Anything?') },
+    { surface: '/incident followups outside an incident channel', show: () => command('/incident', 'followups') },
     { surface: '/change list', show: () => command('/change', 'list') },
     { surface: '/change help', show: () => command('/change', 'help') },
     { surface: '/change (the request form)', show: () => command('/change', '') },
@@ -203,7 +207,6 @@ describe('private stays private: what an outsider sees', () => {
     // The outsider typed the key; answering that it is not found echoes only their own words.
     { surface: 'GET /incidents/INC-n of the private incident', show: () => api(`/incidents/INC-${secret.number}`), asksByKey: true },
     { surface: 'GET /incidents/:id of the private incident', show: () => api(`/incidents/${secret.id}`) },
-    // The postmortem row answers 404 until postmortems exist; then it guards them.
     { surface: 'GET /incidents', show: () => api('/incidents') },
     { surface: 'GET /incidents?status=open', show: () => api('/incidents?status=open&service=payments') },
     { surface: 'GET /incidents/:id/postmortem of the private incident', show: () => api(`/incidents/${secret.id}/postmortem`) },
@@ -224,7 +227,7 @@ describe('private stays private: what an outsider sees', () => {
     },
   ];
 
-  const secrets = () => [secretTitle, secretUpdate, secretFeature, secret.channelId!, secret.channelName!];
+  const secrets = () => [secretTitle, secretUpdate, secretFeature, secretFollowUp, secret.channelId!, secret.channelName!];
 
   it('has the secrets in the data, where insiders see them, and counts the private incident without naming it', async () => {
     // Otherwise every row below would pass for want of data.
@@ -254,6 +257,10 @@ describe('private stays private: what an outsider sees', () => {
     expect(JSON.stringify(listed.body)).toContain(secretTitle);
     const one = await t.api('GET', `/incidents/${secret.id}`, { token: privateToken });
     expect(one.body.title).toBe(secretTitle);
+    expect(one.body.follow_ups).toEqual([expect.objectContaining({ title: secretFollowUp, state: 'open' })]);
+    expect(messagesOf(secret.channelId!)).toContain(secretFollowUp);
+    const postmortem = await fetch(`${t.baseUrl}/api/v1/incidents/${secret.id}/postmortem`, { headers: { authorization: `Bearer ${privateToken}` } });
+    expect(await postmortem.text()).toContain(secretFollowUp);
   });
 
   for (const { surface, show, asksByKey } of surfaces) {

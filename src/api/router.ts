@@ -24,6 +24,8 @@ export interface ApiRequest {
 export interface ApiResult {
   status: number;
   body: unknown;
+  /** A text answer (`text/markdown`): `body` is sent as it is, not as JSON. */
+  contentType?: string;
 }
 
 export interface ApiRoute {
@@ -112,7 +114,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         if (result.replayed) res.setHeader('idempotent-replayed', 'true');
         return sendJson(res, result.status, result.body);
       }
-      const result = await run();
+      const result: ApiResult = await found.route.handle(request);
+      if (result.contentType && typeof result.body === 'string') return sendText(res, result.status, result.contentType, result.body);
       return sendJson(res, result.status, result.body);
     } catch (error) {
       const envelope = toErrorEnvelope(error);
@@ -237,6 +240,11 @@ function requestSignal(res: ServerResponse, shutdown: ShutdownWaiters): AbortSig
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': `${contentType}; charset=utf-8`, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import { hourMs } from '../time';
@@ -141,6 +141,36 @@ export async function listPendingRequestedBefore(db: Database, cutoff: Date): Pr
     .from(changes)
     .where(and(eq(changes.status, 'pending'), lte(changes.requestedAt, cutoff)))
     .orderBy(asc(changes.requestedAt));
+}
+
+/**
+ * A service's changes that may have caused an incident declared now: approved, deployed
+ * or failed, and decided, deployed or failed since `since`. Newest first, at most `limit`.
+ */
+export async function listChangesActiveSince(db: Database, service: string, since: Date, limit: number): Promise<ChangeRow[]> {
+  const latest = sql`greatest(${changes.decidedAt}, ${changes.deployedAt}, ${changes.failedAt})`;
+  return db
+    .select()
+    .from(changes)
+    .where(
+      and(
+        eq(changes.service, service),
+        inArray(changes.status, ['approved', 'deployed', 'failed']),
+        or(gte(changes.decidedAt, since), gte(changes.deployedAt, since), gte(changes.failedAt, since)),
+      ),
+    )
+    .orderBy(desc(latest), desc(changes.number))
+    .limit(limit);
+}
+
+/** A service's deployments (any environment) finished since `since`, newest first, at most `limit`. */
+export async function listDeploymentsSince(db: Database, service: string, since: Date, limit: number): Promise<DeploymentRow[]> {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.service, service), gte(deployments.finishedAt, since)))
+    .orderBy(desc(deployments.finishedAt), desc(deployments.id))
+    .limit(limit);
 }
 
 export async function findDeployment(db: Database, id: string): Promise<DeploymentRow | undefined> {

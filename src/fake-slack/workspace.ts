@@ -212,6 +212,8 @@ export class FakeSlack {
 
   /** The bytes of a file, posted to the upload_url Slack handed out; Slack answers "OK - <size>". */
   handleUpload(id: string, bytes: Buffer): WebApiAnswer {
+    const injected = this.failures.take('upload');
+    if (injected) return injected.answer;
     const upload = this.uploads.get(id);
     if (!upload) return { status: 404, headers: {}, body: { ok: false, error: 'file_not_found' } };
     upload.bytes = bytes;

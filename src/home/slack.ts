@@ -89,10 +89,12 @@ class HomeRefresher {
   private schedule(event: DomainEvent): void {
     if (event.kind === 'incident') {
       this.everyone = true;
-    } else {
+    } else if (event.kind === 'change') {
       const service = findService(this.deps.catalog, event.change.service);
       for (const user of service ? [...approversOf(this.deps.catalog, service), ...service.owners] : []) this.due.add(user);
       this.due.add(event.change.requestedBy);
+    } else {
+      return;
     }
     this.pending ??= this.deps.background.track(
       new Promise((resolve) => setTimeout(resolve, this.delayMs)).then(() => {

@@ -17,6 +17,7 @@ import { changeSeverity, changeStatus, ensureOpen, postUpdate, resolveByDedupKey
 import { findIncidentByReference } from './lookup';
 import { openSwarm } from './swarm';
 import { rolesRecord } from './role-holders';
+import { loadPostmortem } from './postmortem';
 import { listIncidents, listProblems, listTimeline } from './store';
 
 const patchBody = z
@@ -96,6 +97,15 @@ export function incidentRoutes(deps: IncidentDeps): ApiRoute[] {
           rolesRecord(deps, incident),
         ]);
         return { status: 200, body: { ...incidentDetail(incident, timeline, problems), roles } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/incidents/:id/postmortem',
+      scopes: ['read', 'incidents:write'],
+      async handle({ params, token }) {
+        const incident = await findVisibleIncident(deps, params.id ?? '', token);
+        return { status: 200, contentType: 'text/markdown', body: await loadPostmortem(deps, incident) };
       },
     },
     {
@@ -247,7 +257,6 @@ function incidentDetail(incident: IncidentRow, timeline: IncidentEventRow[], pro
       actor: event.actor,
       data: event.data,
     })),
-    // Problem records have no owner or state of their own yet: whoever raised one owns it, and it is open.
-    follow_ups: problems.map((problem) => ({ key: problemKey(problem.number), title: problem.title, owner: problem.createdBy, state: 'open' })),
+    follow_ups: problems.map((problem) => ({ key: problemKey(problem.number), title: problem.title, owner: problem.owner, state: problem.state })),
   };
 }

@@ -2,7 +2,7 @@ import type { IncidentRow, ProblemRow } from '../db/schema';
 import { actions, type Block, button, context, fields, header, type Message, section } from '../slack/blocks';
 import { actorMention, slackDate, toMrkdwn, toPlainText } from '../slack/text';
 import { formatDuration } from '../time';
-import { type IncidentStatus, incidentKey, incidentStatuses, isResolved, problemKey, severityLabel, timeToRestoreSeconds } from './model';
+import { followUpStateLabels, type IncidentStatus, incidentKey, incidentStatuses, isResolved, problemKey, severityLabel, timeToRestoreSeconds } from './model';
 
 /**
  * The pinned summary, the replies to whoever acted, and the IDs every incident view
@@ -19,6 +19,8 @@ export const incidentActionIds = {
   followUp: 'incident.follow_up',
   retrySetup: 'incident.retry_setup',
   linkCause: 'incident.link_cause',
+  followUpDone: 'incident.follow_up_done',
+  followUpWontDo: 'incident.follow_up_wont_do',
 } as const;
 
 export const incidentViewIds = {
@@ -45,6 +47,7 @@ export const fieldIds = {
   text: 'text',
   summary: 'summary',
   change: 'change',
+  owner: 'owner',
 } as const;
 
 export const severityMarks: Record<number, string> = { 1: '🔴', 2: '🟠', 3: '🟡', 4: '🔵' };
@@ -135,8 +138,51 @@ export function declaredReply(incident: IncidentRow, report: SetupReport, notes:
   return { text: lines.join('\n'), blocks };
 }
 
-export function problemCreatedReply(problem: ProblemRow, incident: IncidentRow): Message {
-  return { text: `📝 Created *${problemKey(problem.number)}* for ${incidentKey(incident.number)}: ${toMrkdwn(problem.title)}` };
+/** Where a new follow-up went: the sprint, or why it is in none yet. */
+export type FollowUpPlacementView =
+  | { kind: 'sprint'; sprint: string; placement: 'current' | 'next' }
+  | { kind: 'no_sprint'; service: string }
+  | { kind: 'no_service' };
+
+export function problemCreatedReply(problem: ProblemRow, incident: IncidentRow, placement?: FollowUpPlacementView): Message {
+  const owner = problem.owner ? `, owned by <@${problem.owner}>` : '';
+  const where =
+    placement?.kind === 'sprint'
+      ? ` It is an internal feature of ${placement.placement === 'current' ? 'the current' : 'the next'} sprint, ${toMrkdwn(placement.sprint)}.`
+      : placement?.kind === 'no_sprint'
+        ? ` ${placement.service} has no current or coming sprint, so it joins the next sprint ${placement.service} starts.`
+        : placement?.kind === 'no_service'
+          ? ` ${incidentKey(incident.number)} has no service, so the follow-up is in no sprint.`
+          : '';
+  return { text: `📝 Created *${problemKey(problem.number)}* for ${incidentKey(incident.number)}${owner}: ${toMrkdwn(problem.title)}.${where}` };
+}
+
+/** Follow-ups listed at most; Block Kit takes 50 blocks and the rest are counted. */
+const maxListedFollowUps = 20;
+
+/** `/incident followups`: each follow-up with its owner and state; open ones have **Done** and **Won't do**. */
+export function followUpsList(incident: IncidentRow, problems: ProblemRow[]): Message {
+  if (problems.length === 0) {
+    return { text: `${incidentKey(incident.number)} has no follow-ups yet. Add one with \`/incident followup <title> [@owner]\`.` };
+  }
+  const line = (problem: ProblemRow) =>
+    `*${problemKey(problem.number)}* ${toMrkdwn(problem.title)} · ${problem.owner ? `<@${problem.owner}>` : '_no owner_'} · ${followUpStateLabels[problem.state]}`;
+  const shown = problems.slice(0, maxListedFollowUps);
+  const blocks: Block[] = [section(`*Follow-ups of ${incidentKey(incident.number)}*`)];
+  for (const problem of shown) {
+    blocks.push(section(line(problem)));
+    if (problem.state === 'open') {
+      blocks.push(
+        actions(`follow_up_${problem.number}`, [
+          button(incidentActionIds.followUpDone, 'Done', problem.id, 'primary'),
+          button(incidentActionIds.followUpWontDo, "Won't do", problem.id),
+        ]),
+      );
+    }
+  }
+  if (problems.length > shown.length) blocks.push(context(`and ${problems.length - shown.length} more`));
+  const more = problems.length > shown.length ? [`and ${problems.length - shown.length} more`] : [];
+  return { text: [`Follow-ups of ${incidentKey(incident.number)}:`, ...shown.map(line), ...more].join('\n'), blocks };
 }
 
 export function helpText(): string {
@@ -152,5 +198,7 @@ export function helpText(): string {
     '• `/incident update <text>`: post an update to stakeholders',
     '• `/incident resolve [summary]`: resolve and record time to restore',
     '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
+    '• `/incident followup <title> [@owner]`: record a follow-up (PRB-n), planned in the service\'s sprint',
+    '• `/incident followups`: list the follow-ups and mark them done or won\'t do',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import type { IncidentDeps } from './deps';
 import { requireIncident } from './lookup';
 import { type IncidentChange, type IncidentStatus, incidentKey, isResolved, type Severity, severityLabel, timeToRestoreSeconds } from './model';
 import { recordChange, refreshSummary } from './notices';
+import { uploadDuePostmortems } from './postmortem-upload';
 import * as store from './store';
 
 /** The changes to an open incident: severity, status, commander, updates, resolution. */
@@ -24,6 +25,7 @@ async function changeIncident(
   incidentId: string,
   actor: string,
   decide: (incident: IncidentRow, now: Date) => Decision,
+  alsoInTransaction?: (tx: store.IncidentTx, row: IncidentRow, now: Date) => Promise<void>,
 ): Promise<IncidentRow> {
   const updated = await unitOfWork(deps, async (work) => {
     const incident = await store.lockIncident(work.tx, incidentId);
@@ -32,6 +34,7 @@ async function changeIncident(
     const { patch, change } = decide(incident, now);
     const row = await store.updateIncident(work.tx, incident.id, { ...patch, updatedAt: now });
     await recordChange(work, deps, row, change, actor, now, change as unknown as Record<string, unknown>);
+    await alsoInTransaction?.(work.tx, row, now);
     work.emit({ kind: 'incident', incident: row });
     return row;
   });
@@ -95,8 +98,8 @@ export function postUpdate(deps: IncidentDeps, incidentId: string, actor: string
   });
 }
 
-export function resolveIncident(deps: IncidentDeps, incidentId: string, actor: string, summary?: string) {
-  return changeIncident(deps, incidentId, actor, (incident, now) => {
+export async function resolveIncident(deps: IncidentDeps, incidentId: string, actor: string, summary?: string) {
+  const resolved = await changeIncident(deps, incidentId, actor, (incident, now) => {
     ensureOpen(incident);
     const resolution = summary?.trim() || null;
     const timeToRestore = timeToRestoreSeconds({ declaredAt: incident.declaredAt, resolvedAt: now }) ?? 0;
@@ -104,7 +107,10 @@ export function resolveIncident(deps: IncidentDeps, incidentId: string, actor: s
       patch: { status: 'resolved', resolvedAt: now, resolution },
       change: { kind: 'resolved', timeToRestoreSeconds: timeToRestore, ...(resolution ? { summary: resolution } : {}) },
     };
-  });
+  }, (tx, row, now) => store.queuePostmortem(tx, row.id, now));
+  // The draft is posted to the channel as a file; the schedule retries what this run could not finish.
+  deps.background.run(() => uploadDuePostmortems(deps));
+  return resolved;
 }
 
 /**

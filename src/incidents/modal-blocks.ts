@@ -113,7 +113,12 @@ export function followUpModal(incident: IncidentRow): ModalView {
     'Create follow-up',
     'Create',
     [
-      textInput(fieldIds.title, 'Title', { initial: `Follow-up: ${toPlainText(incident.title)}`.slice(0, maxTitleLength), maxLength: maxTitleLength }),
+      // A private incident's title would travel with the follow-up into the sprint, so it is not offered as one.
+      textInput(fieldIds.title, 'Title', {
+        ...(incident.private ? {} : { initial: `Follow-up: ${toPlainText(incident.title)}`.slice(0, maxTitleLength) }),
+        maxLength: maxTitleLength,
+      }),
+      userInput(fieldIds.owner, 'Owner', { optional: true }),
       textInput(fieldIds.description, 'What should change?', { multiline: true, optional: true, maxLength: slackInputLimit }),
     ],
     'A problem record captures the underlying cause so the fix gets planned.',

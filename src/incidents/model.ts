@@ -132,6 +132,8 @@ export type IncidentCommand =
   | { kind: 'update'; text: string }
   | { kind: 'resolve'; summary?: string }
   | { kind: 'link'; change: number }
+  | { kind: 'followup'; title: string; owner?: string }
+  | { kind: 'followups' }
   | { kind: 'invalid'; message: string };
 
 const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
@@ -192,9 +194,27 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         ? { kind: 'link', change }
         : invalidSubcommand('`/incident link` takes the change that caused the incident, for example `/incident link CHG-42`.', text);
     }
+    case 'followup':
+    case 'follow-up':
+      return parseFollowUp(argument);
+    case 'followups':
+    case 'follow-ups':
+      return { kind: 'followups' };
     default:
       return parseDeclaration(text);
   }
+}
+
+/** `<title> [@owner]`: one mention names the owner; a word like `@someone` that Slack did not turn into a mention is refused. */
+function parseFollowUp(argument: string): IncidentCommand {
+  const usage = '`/incident followup` takes a title and, optionally, its owner: `/incident followup Add retries to the card client @alex`.';
+  const owners = [...argument.matchAll(mention)].map((match) => match[1] as string);
+  const title = argument.replace(mention, ' ').replace(/\s+/g, ' ').trim();
+  if (!title) return { kind: 'invalid', message: usage };
+  if (owners.length > 1) return { kind: 'invalid', message: `A follow-up has one owner; you named ${owners.length}. ${usage}` };
+  const loose = /(?:^|\s)(@[\w.-]+|<!\w+(?:\|[^>]*)?>)/.exec(argument);
+  if (loose) return { kind: 'invalid', message: `${loose[1]} is not a person Tandem can find: mention the owner so Slack suggests them. ${usage}` };
+  return owners[0] ? { kind: 'followup', title, owner: owners[0] } : { kind: 'followup', title };
 }
 
 function invalidSubcommand(message: string, text: string): IncidentCommand {
@@ -242,10 +262,15 @@ export type IncidentChange =
   | { kind: 'role'; role: string; from: string | null; to: string }
   | { kind: 'update'; text: string }
   | { kind: 'resolved'; summary?: string; timeToRestoreSeconds: number }
-  | { kind: 'follow_up'; problemNumber: number; title: string }
+  | { kind: 'follow_up'; problemNumber: number; title: string; owner?: string }
+  | { kind: 'follow_up_state'; problemNumber: number; title: string; to: FollowUpState; feature?: string }
   | { kind: 'caused_by'; changeNumber: number; changeTitle: string };
 
 export const problemKey = (number: number) => `PRB-${number}`;
+
+export const followUpStates = ['open', 'done', 'wont-do'] as const;
+export type FollowUpState = (typeof followUpStates)[number];
+export const followUpStateLabels: Record<FollowUpState, string> = { open: 'open', done: 'done', 'wont-do': "won't do" };
 
 /** The timeline's plain-text line for a change. */
 export function describeChange(change: IncidentChange): string {
@@ -265,7 +290,9 @@ export function describeChange(change: IncidentChange): string {
     case 'resolved':
       return `Resolved after ${change.timeToRestoreSeconds}s${change.summary ? `: ${change.summary}` : ''}`;
     case 'follow_up':
-      return `Follow-up ${problemKey(change.problemNumber)}: ${change.title}`;
+      return `Follow-up ${problemKey(change.problemNumber)}: ${change.title}${change.owner ? ` (owner ${change.owner})` : ''}`;
+    case 'follow_up_state':
+      return `Follow-up ${problemKey(change.problemNumber)} is ${followUpStateLabels[change.to]}${change.feature ? ` (sprint feature ${change.feature} is done)` : ''}: ${change.title}`;
     case 'caused_by':
       return `Caused by CHG-${change.changeNumber} (${change.changeTitle}), which now counts as failed`;
   }

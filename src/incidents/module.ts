@@ -1,6 +1,7 @@
 import type { DomainModule, ModuleContext } from '../module';
 import { incidentRoutes } from './api';
 import type { IncidentDeps } from './deps';
+import { completeFollowUpOfFeature } from './follow-ups';
 import { noticeTopic } from './messaging';
 import { recordUndeliveredNotice } from './notices';
 import { archiveHandler } from './archive';
@@ -15,6 +16,12 @@ export type { SwarmSetupWorker } from './swarm';
 export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: SwarmSetupWorker } {
   const deps: IncidentDeps = ctx;
   const swarms = new SwarmSetupWorker(deps);
+  // A follow-up's `PRB-n` feature done in the sprint (any path: Slack, the tracker's API) closes the follow-up.
+  ctx.events.subscribe((event) => {
+    if (event.kind === 'feature' && event.feature.status === 'done') {
+      deps.background.run(() => completeFollowUpOfFeature(deps, event.feature.id));
+    }
+  });
   return {
     swarms,
     register: (app) => register(app, deps),

@@ -2,7 +2,7 @@ import type { IncidentRow } from '../db/schema';
 import { button, type Message, section } from '../slack/blocks';
 import { actorMention, toMrkdwn } from '../slack/text';
 import { formatDuration } from '../time';
-import { type IncidentChange, incidentKey, problemKey, severityLabel } from './model';
+import { followUpStateLabels, type IncidentChange, incidentKey, problemKey, severityLabel } from './model';
 import { incidentActionIds, reference, severityMarks, statusLabels } from './blocks';
 
 /** What a change says in the swarm channel, the service's incidents channel and its customer channels. */
@@ -29,7 +29,13 @@ export function channelNote(incident: IncidentRow, change: IncidentChange, actor
     case 'resolved':
       return resolutionMessage(incident, change, who);
     case 'follow_up':
-      return { text: `📝 ${key}: ${who} opened follow-up *${problemKey(change.problemNumber)}*: ${toMrkdwn(change.title)}` };
+      return {
+        text: `📝 ${key}: ${who} opened follow-up *${problemKey(change.problemNumber)}*: ${toMrkdwn(change.title)}${change.owner ? ` (owner <@${change.owner}>)` : ''}`,
+      };
+    case 'follow_up_state':
+      return change.feature
+        ? { text: `✅ ${key}: follow-up *${problemKey(change.problemNumber)}* ${toMrkdwn(change.title)} is done: its sprint feature was marked done.` }
+        : { text: `📝 ${key}: ${who} marked follow-up *${problemKey(change.problemNumber)}* ${toMrkdwn(change.title)} as *${followUpStateLabels[change.to]}*.` };
     case 'caused_by':
       return { text: `🔗 ${key}: ${who} linked the cause, *CHG-${change.changeNumber}* ${toMrkdwn(change.changeTitle)}. It now counts as a failed change.` };
   }
@@ -74,6 +80,7 @@ export function announcement(incident: IncidentRow, change: IncidentChange, acto
         text: `✅ ${subject} resolved after ${formatDuration(change.timeToRestoreSeconds)}${change.summary ? `: ${toMrkdwn(change.summary)}` : ''}`,
       };
     case 'follow_up':
+    case 'follow_up_state':
       return undefined;
     case 'caused_by':
       return { text: `${subject}: caused by *CHG-${change.changeNumber}* ${toMrkdwn(change.changeTitle)} (${who})` };

@@ -3,6 +3,8 @@ import type { Schedule } from '../jobs/scheduler';
 import { unitOfWork } from '../unit-of-work';
 import { archiveResolvedChannels } from './archive';
 import type { IncidentDeps } from './deps';
+import { reconcileFollowUps } from './follow-ups';
+import { uploadDuePostmortems } from './postmortem-upload';
 import { commanderAfterMinutes, dueReminders, monitoringAfterMinutes, reminderPost } from './reminders';
 import * as rhythmStore from './rhythm-store';
 import * as store from './store';
@@ -41,10 +43,14 @@ export async function sendDueReminders(deps: IncidentDeps): Promise<void> {
   }
 }
 
-/** The incident schedules: reminders every minute, archiving every ten; both catch up at start-up. */
+/** The incident schedules; each catches up at start-up. */
 export function incidentSchedules(deps: IncidentDeps): Schedule[] {
   return [
     { name: 'incident-reminders', cron: '* * * * *', timeZone: deps.timeZone, run: () => sendDueReminders(deps), runAtStart: true },
     { name: 'incident-archive', cron: '*/10 * * * *', timeZone: deps.timeZone, run: () => archiveResolvedChannels(deps), runAtStart: true },
+    // Postmortem drafts whose upload failed on resolve are retried here.
+    { name: 'incident-postmortems', cron: '* * * * *', timeZone: deps.timeZone, run: () => uploadDuePostmortems(deps), runAtStart: true },
+    // Follow-ups raised before their service had a sprint join it; a done feature nobody heard of closes its follow-up.
+    { name: 'incident-follow-ups', cron: '*/5 * * * *', timeZone: deps.timeZone, run: () => reconcileFollowUps(deps), runAtStart: true },
   ];
 }

@@ -7,13 +7,15 @@ import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../
 import { ephemeral } from '../slack/replies';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
-import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
+import { declaredReply, fieldIds, followUpsList, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
+import { slackErrorCode } from '../slack/errors';
 import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
 import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import { linkCause } from './cause';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
-import { createFollowUp } from './follow-ups';
+import { createFollowUp, setFollowUpState } from './follow-ups';
+import { linkAsCauseActionId, linkListedCause } from './recent-changes';
 import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
 import { registerReminderActions } from './reminder-slack';
@@ -38,6 +40,9 @@ export function register(app: App, deps: IncidentDeps): void {
   app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
   app.action<BlockAction>(incidentActionIds.linkCause, (args) => onLinkCause(deps, args));
   registerReminderActions(app, deps);
+  app.action<BlockAction>(linkAsCauseActionId, (args) => onLinkAsCause(deps, args));
+  app.action<BlockAction>(incidentActionIds.followUpDone, (args) => onFollowUpState(deps, args, 'done'));
+  app.action<BlockAction>(incidentActionIds.followUpWontDo, (args) => onFollowUpState(deps, args, 'wont-do'));
 
   app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
   app.view(incidentViewIds.status, (args) =>
@@ -88,14 +93,17 @@ export function register(app: App, deps: IncidentDeps): void {
     submitChange(args, fieldIds.title, async (state, incidentId, user) => {
       const title = state.text(fieldIds.title);
       if (!title) return 'Give the follow-up a title.';
-      const { problem, incident } = await createFollowUp(deps, {
+      const owner = state.user(fieldIds.owner);
+      if (owner && !(await isPerson(deps, owner))) return 'Choose a person as the owner, not an app.';
+      const { problem, incident, placement } = await createFollowUp(deps, {
         incidentId,
         actor: user,
         title,
+        owner,
         description: state.text(fieldIds.description),
         requestKey: `slack:view:${state.id}`,
       });
-      deps.background.run(() => deps.slack.chat.postMessage({ channel: user, ...problemCreatedReply(problem, incident) }));
+      deps.background.run(() => deps.slack.chat.postMessage({ channel: user, ...problemCreatedReply(problem, incident, placement) }));
       return undefined;
     }),
   );
@@ -177,7 +185,54 @@ async function runInIncidentChannel(
       await linkCause(deps, incident.id, change.id, user);
       break;
     }
+    case 'followup': {
+      if (parsed.owner && !(await isPerson(deps, parsed.owner))) {
+        await respond(ephemeral(`<@${parsed.owner}> cannot own a follow-up: name a person in this workspace.`));
+        return;
+      }
+      const { problem, placement } = await createFollowUp(deps, {
+        incidentId: incident.id,
+        actor: user,
+        title: parsed.title,
+        owner: parsed.owner,
+        requestKey: `slack:command:${command.trigger_id}`,
+      });
+      await respond(ephemeral(problemCreatedReply(problem, incident, placement).text));
+      return;
+    }
+    case 'followups':
+      await respond({ response_type: 'ephemeral', ...followUpsList(incident, await store.listProblems(deps.db, incident.id)) });
+      return;
   }
+}
+
+/** A person who may own a follow-up: someone Slack knows, not an app and not deactivated. */
+async function isPerson(deps: IncidentDeps, user: string): Promise<boolean> {
+  if (user === deps.botUserId) return false;
+  try {
+    const info = await deps.slack.users.info({ user });
+    return Boolean(info.user && !info.user.is_bot && !info.user.deleted);
+  } catch (error) {
+    if (slackErrorCode(error) === 'user_not_found') return false;
+    throw error;
+  }
+}
+
+/** **Link as cause** on the declaration's list of recent changes. */
+async function onLinkAsCause(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
+  await ack();
+  const click = readClick(body, z.string());
+  const incident = await linkListedCause(deps, click.value, click.user);
+  await respond(ephemeral(`Linked as the cause of ${incidentKey(incident.number)}.`));
+}
+
+/** **Done** / **Won't do** on a follow-up list: only from the incident's channel, once. */
+async function onFollowUpState(deps: IncidentDeps, { ack, body, respond }: ActionArgs, state: 'done' | 'wont-do') {
+  await ack();
+  const click = readClick(body, incidentButton);
+  const channel = (body as { channel?: { id?: string } }).channel?.id;
+  const { incident } = await setFollowUpState(deps, { problemId: click.value, actor: click.user, state, channel });
+  await respond({ response_type: 'ephemeral', replace_original: true, ...followUpsList(incident, await store.listProblems(deps.db, incident.id)) });
 }
 
 async function notAnIncidentChannel(deps: IncidentDeps, kind: string): Promise<string> {

@@ -1,9 +1,21 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
+import {
+  type IncidentEventRow,
+  type IncidentPostmortemRow,
+  type IncidentRow,
+  incidentEvents,
+  incidentPostmortems,
+  incidents,
+  type ProblemRow,
+  problems,
+  sprintFeatures,
+} from '../db/schema';
 
 export type NewIncident = typeof incidents.$inferInsert;
 export type NewIncidentEvent = Omit<typeof incidentEvents.$inferInsert, 'id'>;
+/** A transaction (or the database) the incident queries run on. */
+export type IncidentTx = Database;
 export type IncidentPatch = Partial<Omit<NewIncident, 'id' | 'number'>>;
 
 /** Inserts unless a row with the same request or open dedup key exists; returns undefined then. */
@@ -121,6 +133,86 @@ export async function insertProblem(db: Database, values: typeof problems.$infer
 
 export async function findProblemByRequestKey(db: Database, requestKey: string): Promise<ProblemRow | undefined> {
   return db.query.problems.findFirst({ where: eq(problems.requestKey, requestKey) });
+}
+
+export type ProblemPatch = Partial<Pick<typeof problems.$inferInsert, 'state' | 'stateChangedAt' | 'stateChangedBy' | 'featureId' | 'owner'>>;
+
+export async function updateProblem(db: Database, id: string, patch: ProblemPatch): Promise<ProblemRow> {
+  const [row] = await db.update(problems).set(patch).where(eq(problems.id, id)).returning();
+  if (!row) throw new Error(`problem ${id} vanished during an update`);
+  return row;
+}
+
+/** Reads the follow-up and locks it until the transaction ends, so its state changes once. */
+export async function lockProblem(tx: Database, id: string): Promise<ProblemRow | undefined> {
+  const [row] = await tx.select().from(problems).where(eq(problems.id, id)).for('update');
+  return row;
+}
+
+export async function findProblemByFeature(db: Database, featureId: string): Promise<ProblemRow | undefined> {
+  return db.query.problems.findFirst({ where: eq(problems.featureId, featureId) });
+}
+
+/** Open follow-ups of incidents with a service that are in no sprint yet (their service had none when they were raised). */
+export async function listProblemsWithoutFeature(db: Database, limit: number): Promise<ProblemRow[]> {
+  return db
+    .select({ problem: problems })
+    .from(problems)
+    .innerJoin(incidents, eq(incidents.id, problems.incidentId))
+    .where(and(eq(problems.state, 'open'), isNull(problems.featureId), sql`${incidents.service} is not null`))
+    .orderBy(asc(problems.number))
+    .limit(limit)
+    .then((rows) => rows.map((row) => row.problem));
+}
+
+/** Open follow-ups whose sprint feature is done: a done that was not heard of when it happened (a crash, another instance). */
+export async function listOpenProblemsWithDoneFeature(db: Database, limit: number): Promise<ProblemRow[]> {
+  return db
+    .select({ problem: problems })
+    .from(problems)
+    .innerJoin(sprintFeatures, eq(sprintFeatures.id, problems.featureId))
+    .where(and(eq(problems.state, 'open'), eq(sprintFeatures.status, 'done')))
+    .orderBy(asc(problems.number))
+    .limit(limit)
+    .then((rows) => rows.map((row) => row.problem));
+}
+
+// ---- postmortem uploads ----------------------------------------------------------
+
+/** Queues the postmortem upload of a resolved incident; a second resolve path finds it queued and adds nothing. */
+export async function queuePostmortem(db: Database, incidentId: string, now: Date): Promise<void> {
+  await db.insert(incidentPostmortems).values({ incidentId, notBefore: now, createdAt: now }).onConflictDoNothing();
+}
+
+/** Claims due uploads until `lockedUntil`, skipping those another instance holds. */
+export async function claimDuePostmortems(db: Database, now: Date, lockedUntil: Date, limit: number): Promise<IncidentPostmortemRow[]> {
+  const due = db
+    .select({ id: incidentPostmortems.incidentId })
+    .from(incidentPostmortems)
+    .where(
+      and(
+        eq(incidentPostmortems.state, 'pending'),
+        lte(incidentPostmortems.notBefore, now),
+        or(isNull(incidentPostmortems.lockedUntil), lt(incidentPostmortems.lockedUntil, now)),
+      ),
+    )
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(incidentPostmortems)
+    .set({ lockedUntil, attempts: sql`${incidentPostmortems.attempts} + 1` })
+    .where(sql`${incidentPostmortems.incidentId} in ${due}`)
+    .returning();
+}
+
+export async function updatePostmortem(
+  db: Database,
+  incidentId: string,
+  patch: Partial<Omit<typeof incidentPostmortems.$inferInsert, 'incidentId'>>,
+): Promise<IncidentPostmortemRow> {
+  const [row] = await db.update(incidentPostmortems).set(patch).where(eq(incidentPostmortems.incidentId, incidentId)).returning();
+  if (!row) throw new Error(`postmortem of ${incidentId} vanished during an update`);
+  return row;
 }
 
 export async function listOpenIncidents(db: Database, limit: number): Promise<IncidentRow[]> {

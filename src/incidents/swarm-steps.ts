@@ -11,6 +11,7 @@ import { rolesOf } from './role-holders';
 import type { IncidentDeps } from './deps';
 import { noticesFor } from './messaging';
 import { incidentChannelName } from './model';
+import { recentChangesNotice } from './recent-changes';
 import * as store from './store';
 
 /**
@@ -74,7 +75,10 @@ export class SetupRun {
     const { deps, incident } = this;
     const service = incident.service ? findService(deps.catalog, incident.service) : undefined;
     // Keyed per incident and channel, so a resumed or repeated set-up announces nothing twice.
-    await unitOfWork(deps, ({ send }) => send(noticesFor(incident, service, { kind: 'declared' }, incident.declaredBy, 'declared', false)));
+    const recent = await recentChangesNotice(deps, incident);
+    await unitOfWork(deps, ({ send }) =>
+      send([...noticesFor(incident, service, { kind: 'declared' }, incident.declaredBy, 'declared', false), ...(recent ? [recent] : [])]),
+    );
   }
 
   private checkpoint(): void {

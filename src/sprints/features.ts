@@ -135,5 +135,6 @@ export async function setFeatureStatus(
   const updated = await store.updateFeature(work.tx, feature.id, { status, statusChangedAt: now });
   await store.appendFeatureEvents(work.tx, [{ featureId: feature.id, at: now, actor, fromStatus: feature.status, toStatus: status }]);
   if (status === 'done') await tellRequestersItShipped(work, updated, now);
+  work.emit({ kind: 'feature', feature: updated });
   return updated;
 }

@@ -6,6 +6,9 @@ import { handleUndeliverableDigest, recordDigestPosted } from './digests';
 import { digestTopic } from './messaging';
 import { register } from './slack';
 
+/** What other domains use of sprints: incident follow-ups enter the backlog as internal `PRB-n` features. */
+export { addFollowUpFeature, type FollowUpFeature, isFollowUpFeatureKey } from './follow-up-features';
+
 /** Sprint digests and customer requests: `/sprint`, the request shortcut, digest schedules. */
 export function createSprints(ctx: ModuleContext): DomainModule {
   const deps: SprintDeps = ctx;

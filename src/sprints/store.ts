@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import {
   type CustomerRequestRow,
@@ -78,6 +78,20 @@ export async function findCurrentSprint(db: Database, service: string): Promise<
     where: eq(sprints.service, service),
     orderBy: [desc(sprints.startsOn), desc(sprints.createdAt)],
   });
+}
+
+/** The service's sprint running on `day` (the latest to start, if several), else the next one to start after it. */
+export async function findSprintForDay(db: Database, service: string, day: string): Promise<{ sprint: SprintRow; placement: 'current' | 'next' } | undefined> {
+  const running = await db.query.sprints.findFirst({
+    where: and(eq(sprints.service, service), lte(sprints.startsOn, day), gte(sprints.endsOn, day)),
+    orderBy: [desc(sprints.startsOn), desc(sprints.createdAt)],
+  });
+  if (running) return { sprint: running, placement: 'current' };
+  const next = await db.query.sprints.findFirst({
+    where: and(eq(sprints.service, service), gt(sprints.startsOn, day)),
+    orderBy: [asc(sprints.startsOn), asc(sprints.createdAt)],
+  });
+  return next ? { sprint: next, placement: 'next' } : undefined;
 }
 
 export async function listFeatures(db: Database, sprintId: string): Promise<SprintFeatureRow[]> {

@@ -5,6 +5,7 @@ import { unitOfWork, type Work } from '../unit-of-work';
 import type { SprintDeps } from './deps';
 import { announceDigest } from './digests';
 import { changeSprint, setFeatureStatus } from './features';
+import { isFollowUpFeatureKey } from './follow-up-features';
 import { onlyService } from './lookup';
 import type { FeatureStatus } from './model';
 import { tellRequestersItShipped } from './requests';
@@ -81,7 +82,8 @@ async function syncFeatures(work: Work, sprintId: string, wanted: FeatureInput[]
     }
   }
   for (const feature of existing) {
-    if (!wantedKeys.has(feature.key.toUpperCase()) && feature.status !== 'dropped') {
+    // A follow-up's `PRB-n` feature was added by Tandem, not the tracker, so the tracker's list does not drop it.
+    if (!wantedKeys.has(feature.key.toUpperCase()) && feature.status !== 'dropped' && !isFollowUpFeatureKey(feature.key)) {
       await setFeatureStatus(work, feature, 'dropped', actor, now);
       changed = true;
     }

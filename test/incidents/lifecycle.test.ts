@@ -89,14 +89,17 @@ describe('working an incident', () => {
     const resolved = await incident();
     expect(resolved.status).toBe('resolved');
     expect(resolved.resolvedAt!.getTime() - resolved.declaredAt.getTime()).toBe(25 * 60_000);
-    expect(lastPost(channel).text).toBe(`✅ <@${alice}> resolved INC-1 after 25m`);
+    // The resolution, then the postmortem draft as a file.
+    const [resolvedNote, draft] = t.slack.messagesIn(channel).slice(-2);
+    expect(resolvedNote!.text).toBe(`✅ <@${alice}> resolved INC-1 after 25m`);
+    expect(draft!.files).toHaveLength(1);
     expect(lastPost('C0INCIDENTS').text).toContain('resolved after 25m: Rolled back the bad deploy');
     expect(lastPost('C0ACME').text).toBe('✅ The issue affecting *payments* is resolved. Thank you for your patience. _(Reference INC-1)_');
     const buttons = JSON.stringify(summary().blocks);
     expect(buttons).toContain('incident.follow_up');
     expect(buttons).not.toContain('incident.resolve');
 
-    await click(bob, lastPost(channel), 'incident.follow_up');
+    await click(bob, resolvedNote!, 'incident.follow_up');
     const [view] = t.slack.openViews(bob);
     const submitted = await t.simulator.submit(bob, view!.id, { title: 'Add a canary for checkout deploys', description: 'Block on error rate' });
     expect(submitted.errors).toBeUndefined();

@@ -125,3 +125,19 @@ describe('fitting a declaration', () => {
     expect(fitDedupKey(long).key).not.toBe(fitDedupKey(`${long}x`).key);
   });
 });
+
+describe('/incident followup', () => {
+  it('reads a title and an optional owner', () => {
+    expect(parseIncidentCommand('followup Add retries <@U0BOB|bob>')).toEqual({ kind: 'followup', title: 'Add retries', owner: 'U0BOB' });
+    expect(parseIncidentCommand('follow-up Add retries')).toEqual({ kind: 'followup', title: 'Add retries' });
+    expect(parseIncidentCommand('followups')).toEqual({ kind: 'followups' });
+  });
+
+  it('refuses no title, two owners and a name Slack did not turn into a mention', () => {
+    expect(parseIncidentCommand('followup')).toMatchObject({ kind: 'invalid' });
+    expect(parseIncidentCommand('followup <@U0BOB>')).toMatchObject({ kind: 'invalid' });
+    expect(parseIncidentCommand('followup Fix <@U0BOB> <@U0ANN>')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('one owner') });
+    expect(parseIncidentCommand('followup Fix @bob')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('@bob is not a person') });
+    expect(parseIncidentCommand('followup Fix <!channel>')).toMatchObject({ kind: 'invalid' });
+  });
+});

@@ -13,6 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { changes, deployments } from './changes';
+import { sprintFeatures } from './sprints';
 import { timestamptz } from './columns';
 
 export const incidentStatus = pgEnum('incident_status', ['investigating', 'identified', 'monitoring', 'resolved']);
@@ -96,6 +97,8 @@ export const incidentEvents = pgTable(
   (table) => [index('incident_events_incident_id_at_idx').on(table.incidentId, table.at)],
 );
 
+export const problemState = pgEnum('problem_state', ['open', 'done', 'wont-do']);
+
 /** Follow-up work raised from a resolved incident (a problem record in ITSM terms). */
 export const problems = pgTable(
   'problems',
@@ -110,14 +113,46 @@ export const problems = pgTable(
     createdBy: text().notNull(),
     requestKey: text(),
     createdAt: timestamptz().notNull(),
+    /** Who sees it through; null when nobody was named. */
+    owner: text(),
+    state: problemState().notNull().default('open'),
+    stateChangedAt: timestamptz(),
+    stateChangedBy: text(),
+    /** The internal `PRB-n` feature in the service's sprint; null until the service has a sprint. */
+    featureId: uuid().references(() => sprintFeatures.id),
   },
   (table) => [
     uniqueIndex('problems_number_key').on(table.number),
+    uniqueIndex('problems_feature_id_key').on(table.featureId),
     uniqueIndex('problems_request_key_key').on(table.requestKey),
     index('problems_incident_id_idx').on(table.incidentId),
   ],
 );
 
+/**
+ * The postmortem draft's file for the incident channel, uploaded once through Slack's
+ * external upload flow: each step records its result, so a retry repeats none that succeeded.
+ */
+export const incidentPostmortems = pgTable('incident_postmortems', {
+  incidentId: uuid()
+    .primaryKey()
+    .references(() => incidents.id),
+  state: swarmSetupState().notNull().default('pending'),
+  /** The Markdown as first rendered: a retry sends the bytes whose length Slack was told. */
+  content: text(),
+  /** From files.getUploadURLExternal; the bytes go to `uploadUrl`. */
+  fileId: text(),
+  uploadUrl: text(),
+  /** The bytes reached the upload URL. */
+  uploaded: boolean().notNull().default(false),
+  attempts: integer().notNull().default(0),
+  notBefore: timestamptz().notNull(),
+  lockedUntil: timestamptz(),
+  lastError: text(),
+  createdAt: timestamptz().notNull(),
+});
+
 export type IncidentRow = typeof incidents.$inferSelect;
 export type IncidentEventRow = typeof incidentEvents.$inferSelect;
 export type ProblemRow = typeof problems.$inferSelect;
+export type IncidentPostmortemRow = typeof incidentPostmortems.$inferSelect;
