@@ -183,7 +183,11 @@ describe('REST API: alerts from monitoring tools', () => {
     expect(resolved.body).toMatchObject({ id: declared.body.id, status: 'resolved', resolution: 'Cache warmed up', time_to_restore_seconds: 1200, warnings: [] });
     await t.idle();
     const channel = declared.body.id && (await t.api('GET', `/incidents/${declared.body.id}`, { token: reader })).body.channel.id;
-    expect(t.slack.messagesIn(channel).at(-1)!.text).toContain('resolved INC-');
+    // The resolution, then the postmortem draft.
+    expect(t.slack.messagesIn(channel).slice(-2).map((message) => message.text)).toEqual([
+      expect.stringContaining('resolved INC-'),
+      expect.stringContaining('postmortem draft'),
+    ]);
     expect(t.slack.messagesIn('C0INCIDENTS').at(-1)!.text).toContain('resolved after 20m: Cache warmed up');
 
     const before = await incidentCount();
@@ -272,9 +276,9 @@ describe('REST API: alerts from monitoring tools', () => {
     await t.database.handle.db.update(incidents).set({ commander: alice }).where(eq(incidents.id, declared.body.id));
     await t.database.handle.db
       .insert(problems)
-      .values({ incidentId: declared.body.id, title: 'Alert on webhook lag', createdBy: alice, createdAt: t.clock.now() });
+      .values({ incidentId: declared.body.id, title: 'Alert on webhook lag', owner: alice, createdBy: alice, createdAt: t.clock.now() });
     const fetched = await t.api('GET', `/incidents/${declared.body.id}`, { token: reader });
-    expect(fetched.body.roles).toEqual({ commander: alice });
+    expect(fetched.body.roles).toEqual({ commander: alice, comms: null, scribe: null });
     expect(fetched.body.follow_ups).toEqual([{ key: expect.stringMatching(/^PRB-\d+$/), title: 'Alert on webhook lag', owner: alice, state: 'open' }]);
     expect(fetched.body.timeline[0]).toEqual({
       at: expect.stringMatching(/^2026-11-23T/),
