@@ -260,6 +260,7 @@ describe('the improvement report’s view of private incidents', () => {
     declaredAt: new Date('2026-11-24T10:00:00Z'),
     resolvedAt: new Date('2026-11-24T10:30:00Z'),
     resolution: null,
+    archivedAt: null,
     causedByChangeId: null,
     causedByDeploymentId: null,
     updatedAt: new Date('2026-11-24T10:30:00Z'),

@@ -144,5 +144,7 @@ export function helpText(): string {
     '• `/incident update <text>`: post an update to stakeholders',
     '• `/incident resolve [summary]`: resolve and record time to restore',
     '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
+    '• `/incident timeline [page]`: the timeline, newest 20 entries first (only you see it); pin a message or react with the timeline emoji to add it',
+    '• `/incident catchup`: where the incident stands, for you alone: status, roles, last update, latest entries, cause, follow-ups',
   ].join('\n');
 }

@@ -131,6 +131,8 @@ export type IncidentCommand =
   | { kind: 'update'; text: string }
   | { kind: 'resolve'; summary?: string }
   | { kind: 'link'; change: number }
+  | { kind: 'timeline'; page: number }
+  | { kind: 'catchup' }
   | { kind: 'invalid'; message: string };
 
 const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
@@ -181,6 +183,16 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         ? { kind: 'link', change }
         : invalidSubcommand('`/incident link` takes the change that caused the incident, for example `/incident link CHG-42`.', text);
     }
+    case 'timeline': {
+      if (rest.length === 0) return { kind: 'timeline', page: 1 };
+      const page = rest.length === 1 && /^[1-9][0-9]{0,5}$/.test(rest[0]!) ? Number(rest[0]) : undefined;
+      return page !== undefined
+        ? { kind: 'timeline', page }
+        : invalidSubcommand('`/incident timeline` takes a page number, for example `/incident timeline 2` for the entries before the latest 20.', text);
+    }
+    case 'catchup':
+    case 'catch-up':
+      return rest.length === 0 ? { kind: 'catchup' } : invalidSubcommand('`/incident catchup` takes nothing after it.', text);
     default:
       return parseDeclaration(text);
   }

@@ -3,6 +3,8 @@ import { incidentRoutes } from './api';
 import type { IncidentDeps } from './deps';
 import { noticeTopic } from './messaging';
 import { recordUndeliveredNotice } from './notices';
+import { registerConversation } from './conversation';
+import { pruneConversations } from './retention';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
@@ -14,7 +16,10 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
   const swarms = new SwarmSetupWorker(deps);
   return {
     swarms,
-    register: (app) => register(app, deps),
+    register: (app) => {
+      register(app, deps);
+      registerConversation(app, deps);
+    },
     routes: incidentRoutes(deps),
     outboxHandlers: [
       noticeTopic.handler({
@@ -22,6 +27,10 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
           if (row.channel) await recordUndeliveredNotice(deps, { incidentId, channel: row.channel }, error);
         },
       }),
+    ],
+    schedules: [
+      // Stored channel messages are kept only for incidents.message_retention_days after the channel is archived.
+      { name: 'incident-message-retention', cron: '41 * * * *', timeZone: ctx.timeZone, run: async () => void (await pruneConversations(deps)), runAtStart: true },
     ],
     start: async () => swarms.start(),
     idle: () => swarms.drain(),

@@ -11,6 +11,8 @@ import { declaredReply, fieldIds, helpText, incidentActionIds, incidentViewIds, 
 import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
 import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import { linkCause } from './cause';
+import { catchUp } from './catchup';
+import { timelineOf } from './conversation';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
 import { createFollowUp } from './follow-ups';
@@ -171,6 +173,13 @@ async function runInIncidentChannel(
       await linkCause(deps, incident.id, change.id, user);
       break;
     }
+    // Both answer only inside the incident's channel (found by it above), so a private incident's record stays there.
+    case 'timeline':
+      await respond({ response_type: 'ephemeral', ...(await timelineOf(deps, incident, parsed.page)) });
+      break;
+    case 'catchup':
+      await respond({ response_type: 'ephemeral', ...(await catchUp(deps, incident)) });
+      break;
   }
 }
 

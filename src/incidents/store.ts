@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { listMarkedMessages } from './conversation-store';
+import { mergeTimeline, messageEntry } from './timeline';
 import { type IncidentEventRow, type IncidentRow, incidentEvents, incidents, type ProblemRow, problems } from '../db/schema';
 
 export type NewIncident = typeof incidents.$inferInsert;
@@ -106,12 +108,16 @@ export async function appendEvent(db: Database, event: NewIncidentEvent): Promis
   return row;
 }
 
+/**
+ * The incident's timeline: its own events and, as `message` entries at their own
+ * time, the channel's messages that are pinned or carry the timeline reaction.
+ */
 export async function listTimeline(db: Database, incidentId: string): Promise<IncidentEventRow[]> {
-  return db
-    .select()
-    .from(incidentEvents)
-    .where(eq(incidentEvents.incidentId, incidentId))
-    .orderBy(asc(incidentEvents.at), asc(incidentEvents.id));
+  const [events, messages] = await Promise.all([
+    db.select().from(incidentEvents).where(eq(incidentEvents.incidentId, incidentId)).orderBy(asc(incidentEvents.at), asc(incidentEvents.id)),
+    listMarkedMessages(db, incidentId),
+  ]);
+  return mergeTimeline(events, messages.map(messageEntry));
 }
 
 export async function insertProblem(db: Database, values: typeof problems.$inferInsert): Promise<ProblemRow | undefined> {
