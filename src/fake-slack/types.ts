@@ -36,6 +36,8 @@ export interface FakeMessage {
   edited: boolean;
   /** Files shared with the message (files.completeUploadExternal). */
   files?: FakeFile[];
+  /** Reactions by name, each with the people who reacted, in order. */
+  reactions?: Array<{ name: string; users: string[] }>;
 }
 
 export interface FakeFile {
