@@ -14,37 +14,30 @@ export interface DeliveredMessage {
 }
 
 /**
- * Stores a message if its channel is an incident's, in one statement: the insert
- * selects the incident by channel, so another channel's message inserts nothing. A
- * placeholder row (a mark on a message Tandem had not seen) gains the text. True when stored.
+ * Stores a batch of delivered messages in one statement, keeping those whose channel
+ * is an incident's (joined by channel id): a busy channel costs one round trip per
+ * batch, and other channels' messages insert nothing. Repeats (a redelivery) change nothing.
  */
-export async function storeDeliveredMessage(db: Database, message: DeliveredMessage): Promise<boolean> {
-  const rows = await db
-    .insert(incidentMessages)
-    .select(
-      db
-        .select({
-          channelId: sql<string>`${message.channelId}`.as('channel_id'),
-          ts: sql<string>`${message.ts}`.as('ts'),
-          incidentId: incidents.id,
-          user: sql<string | null>`${message.user}::text`.as('user'),
-          text: sql<string>`${message.text}::text`.as('text'),
-          threadTs: sql<string | null>`${message.threadTs}::text`.as('thread_ts'),
-          postedAt: sql<Date>`${message.postedAt.toISOString()}::timestamptz`.as('posted_at'),
-          editedAt: sql<Date | null>`null::timestamptz`.as('edited_at'),
-          deletedAt: sql<Date | null>`null::timestamptz`.as('deleted_at'),
-          permalink: sql<string | null>`null::text`.as('permalink'),
-        })
-        .from(incidents)
-        .where(eq(incidents.channelId, message.channelId)),
-    )
-    .onConflictDoUpdate({
-      target: [incidentMessages.channelId, incidentMessages.ts],
-      set: { text: sql`excluded.text`, user: sql`excluded.user`, threadTs: sql`excluded.thread_ts` },
-      where: sql`${incidentMessages.text} is null`,
-    })
-    .returning({ ts: incidentMessages.ts });
-  return rows.length > 0;
+export async function storeDeliveredMessages(db: Database, messages: DeliveredMessage[]): Promise<void> {
+  const unique = new Map(messages.map((message) => [`${message.channelId}/${message.ts}`, message]));
+  if (unique.size === 0) return;
+  const rows = JSON.stringify(
+    [...unique.values()].map((message) => ({
+      channel_id: message.channelId,
+      ts: message.ts,
+      user: message.user,
+      text: message.text,
+      thread_ts: message.threadTs,
+      posted_at: message.postedAt.toISOString(),
+    })),
+  );
+  await db.execute(sql`
+    insert into ${incidentMessages} (channel_id, ts, incident_id, "user", text, thread_ts, posted_at)
+    select v.channel_id, v.ts, i.id, v."user", v.text, v.thread_ts, v.posted_at
+    from jsonb_to_recordset(${rows}::jsonb) as v(channel_id text, ts text, "user" text, text text, thread_ts text, posted_at timestamptz)
+    join ${incidents} i on i.channel_id = v.channel_id
+    on conflict (channel_id, ts) do update set text = excluded.text, "user" = excluded."user", thread_ts = excluded.thread_ts
+    where ${incidentMessages}.text is null`);
 }
 
 /** An edit: the new text, whether or not the original was stored (then it is stored now). One statement. */

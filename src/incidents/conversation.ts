@@ -18,11 +18,13 @@ import { timelineActionIds, timelineReply } from './timeline-blocks';
  * Bolt acknowledges events before any listener runs, so the storing happens after the ack.
  */
 export function registerConversation(app: App, deps: IncidentDeps): void {
-  app.event('message', ({ event }) => recordMessageEvent(deps, event));
-  app.event('reaction_added', ({ event }) => onReaction(deps, event, 'added'));
-  app.event('reaction_removed', ({ event }) => onReaction(deps, event, 'removed'));
-  app.event('pin_added', ({ event }) => onPin(deps, event, 'added'));
-  app.event('pin_removed', ({ event }) => onPin(deps, event, 'removed'));
+  const batches = new MessageBatches(deps);
+  app.event('message', ({ event }) => recordMessageEvent(deps, event, batches).catch((error) => logFailure(deps, error, 'could not store a channel message')));
+  // A failure is logged, never told to whoever posted or reacted: they did nothing wrong, and Slack will not redeliver an acked event.
+  app.event('reaction_added', ({ event }) => onReaction(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a reaction')));
+  app.event('reaction_removed', ({ event }) => onReaction(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a reaction')));
+  app.event('pin_added', ({ event }) => onPin(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a pin')));
+  app.event('pin_removed', ({ event }) => onPin(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a pin')));
   for (const actionId of Object.values(timelineActionIds)) app.action<BlockAction>(actionId, (args) => onTimelinePage(deps, args));
 }
 
@@ -59,8 +61,48 @@ const deletedMessage = z.looseObject({ subtype: z.literal('message_deleted'), ch
 /** Subtypes that are someone's message in the channel; the rest (joins, topic changes, …) are not the conversation. */
 const conversationSubtypes = new Set([undefined, 'thread_broadcast', 'file_share', 'me_message', 'bot_message']);
 
-/** One statement per message event: the insert finds the incident by channel, so other channels cost one query that stores nothing. */
-export async function recordMessageEvent(deps: IncidentDeps, event: unknown): Promise<void> {
+const logFailure = (deps: IncidentDeps, error: unknown, message: string) => deps.logger.error({ err: error }, message);
+
+/**
+ * New messages are written in batches: whatever arrived while the previous batch was
+ * being written goes in the next statement (at most `maxBatch` rows), so a busy
+ * channel, or a burst of Slack's deliveries, costs one round trip per batch instead
+ * of one per message, and never more than one connection.
+ */
+class MessageBatches {
+  private pending: Array<{ message: conversation.DeliveredMessage; done: (error?: unknown) => void }> = [];
+  private writing = false;
+  private static readonly maxBatch = 500;
+
+  constructor(private readonly deps: IncidentDeps) {}
+
+  store(message: conversation.DeliveredMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, done: (error) => (error ? reject(error) : resolve()) });
+      if (!this.writing) void this.write();
+    });
+  }
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MessageBatches.maxBatch);
+      try {
+        await conversation.storeDeliveredMessages(
+          this.deps.db,
+          batch.map((item) => item.message),
+        );
+        for (const item of batch) item.done();
+      } catch (error) {
+        for (const item of batch) item.done(error);
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** A message event: new messages go through the batches; an edit or deletion is one statement of its own. */
+async function recordMessageEvent(deps: IncidentDeps, event: unknown, batches: MessageBatches): Promise<void> {
   const subtype = (event as { subtype?: unknown }).subtype;
   if (subtype === 'message_changed') {
     const parsed = changedMessage.safeParse(event);
@@ -86,7 +128,7 @@ export async function recordMessageEvent(deps: IncidentDeps, event: unknown): Pr
   const parsed = postedMessage.safeParse(event);
   if (!parsed.success) return;
   const message = parsed.data;
-  await conversation.storeDeliveredMessage(deps.db, {
+  await batches.store({
     channelId: message.channel,
     ts: message.ts,
     user: message.user ?? message.bot_id ?? null,
