@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
     const started = performance.now();
     const ours = await deliver(`http://127.0.0.1:${tandemPort}/slack/events`, events);
     let stored = 0;
-    for (let attempt = 0; attempt < 600 && stored < messages; attempt += 1) {
+    for (let attempt = 0; attempt < 2400 && stored < messages; attempt += 1) {
       const [row] = await sql<Array<{ count: number }>>`select count(*)::int as count from incident_messages`;
       stored = row?.count ?? 0;
       if (stored < messages) await new Promise((resolve) => setTimeout(resolve, 50));
