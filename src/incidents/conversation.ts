@@ -1,6 +1,7 @@
 import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { IncidentRow } from '../db/schema';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { withoutNul } from '../fields';
 import type { Message } from '../slack/blocks';
 import { type ActionArgs, readClick } from '../slack/listener-args';
@@ -64,6 +65,22 @@ const conversationSubtypes = new Set([undefined, 'thread_broadcast', 'file_share
 const logFailure = (deps: IncidentDeps, error: unknown, message: string) => deps.logger.error({ err: error }, message);
 
 /**
+ * Slack will not send an acknowledged event again, so a write that found no free
+ * connection in time (a burst, a slow database) is tried again, three more times
+ * over about two seconds, before it is given up. Every write here is idempotent.
+ */
+async function whileDatabaseBusy<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 3 || !isDatabaseUnavailable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/**
  * New messages are written in batches: whatever arrived while the previous batch was
  * being written goes in the next statement (at most `maxBatch` rows), so a busy
  * channel, or a burst of Slack's deliveries, costs one round trip per batch instead
@@ -88,9 +105,11 @@ class MessageBatches {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MessageBatches.maxBatch);
       try {
-        await conversation.storeDeliveredMessages(
-          this.deps.db,
-          batch.map((item) => item.message),
+        await whileDatabaseBusy(() =>
+          conversation.storeDeliveredMessages(
+            this.deps.db,
+            batch.map((item) => item.message),
+          ),
         );
         for (const item of batch) item.done();
       } catch (error) {
@@ -162,7 +181,7 @@ async function onReaction(deps: IncidentDeps, event: unknown, change: 'added' | 
   if (item.type !== 'message' || !item.channel || !item.ts) return;
   if (reactionName(reaction) !== deps.catalog.incidents.timeline_reaction) return;
   const target = { channelId: item.channel, ts: item.ts, mark: reactionMark(user), by: user, author: parsed.data.item_user ?? null };
-  await (change === 'added' ? markMessage(deps, target) : unmarkMessage(deps, target));
+  await whileDatabaseBusy(() => (change === 'added' ? markMessage(deps, target) : unmarkMessage(deps, target)));
 }
 
 async function onPin(deps: IncidentDeps, event: unknown, change: 'added' | 'removed'): Promise<void> {
@@ -182,7 +201,7 @@ async function onPin(deps: IncidentDeps, event: unknown, change: 'added' | 'remo
     text: message.text || null,
     permalink: message.permalink,
   };
-  await (change === 'added' ? markMessage(deps, target) : unmarkMessage(deps, target));
+  await whileDatabaseBusy(() => (change === 'added' ? markMessage(deps, target) : unmarkMessage(deps, target)));
 }
 
 interface MarkTarget {

@@ -94,13 +94,19 @@ export async function run(): Promise<void> {
     const bare = await deliver(`http://127.0.0.1:${barePort}/slack/events`, events);
     const started = performance.now();
     const ours = await deliver(`http://127.0.0.1:${tandemPort}/slack/events`, events);
+    // Until every message is in, or nothing more arrived for 5 s.
     let stored = 0;
-    for (let attempt = 0; attempt < 2400 && stored < messages; attempt += 1) {
+    let storedSeconds = 0;
+    for (let quiet = 0; quiet < 100 && stored < messages; ) {
       const [row] = await sql<Array<{ count: number }>>`select count(*)::int as count from incident_messages`;
-      stored = row?.count ?? 0;
+      const count = row?.count ?? 0;
+      if (count > stored) {
+        stored = count;
+        storedSeconds = (performance.now() - started) / 1000;
+        quiet = 0;
+      } else quiet += 1;
       if (stored < messages) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const storedSeconds = (performance.now() - started) / 1000;
     const [markedRow] = await sql<Array<{ count: number }>>`select count(distinct ts)::int as count from incident_message_marks`;
     const marked = markedRow?.count ?? 0;
 
