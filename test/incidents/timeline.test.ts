@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { incidentMessages, incidents, problems } from '../../src/db/schema';
+import { incidentMessages, incidents, problems, slackDeliveries } from '../../src/db/schema';
 import type { FakeMessage } from '../../src/fake-slack';
 import { type Harness, startHarness } from '../support/harness';
 
@@ -65,6 +65,8 @@ describe('the incident channel is the record', () => {
   };
 
   it('stores the channel’s messages, and only incident channels’ messages', async () => {
+    const claims = async () => (await t.database.handle.db.select().from(slackDeliveries)).length;
+    const claimed = await claims();
     await say(alice, 'Error rate is 40% since 10:02');
     await say(bob, 'Looking at the load balancer');
     await say(alice, 'Lunch anyone?', 'C0GENERAL');
@@ -73,8 +75,13 @@ describe('the incident channel is the record', () => {
       [alice, 'Error rate is 40% since 10:02', incidentId],
       [bob, 'Looking at the load balancer', incidentId],
     ]);
-    // Nothing is read back from Slack's history.
+    // Nothing is read back from Slack's history, and messages need no delivery claim (storing them is idempotent).
     expect(t.slack.callsOf('conversations.history')).toEqual([]);
+    expect(await claims()).toBe(claimed);
+    // A redelivered message is stored once.
+    const repeated = (await stored())[0]!;
+    await act(() => t.simulator.event({ type: 'message', channel, channel_type: 'channel', user: alice, text: repeated.text, ts: repeated.ts }, { retryNum: 1 }));
+    expect(await stored()).toHaveLength(2);
     // Stored messages are not the timeline until someone pins or marks them.
     expect(await messageEntries()).toEqual([]);
   });
