@@ -29,7 +29,10 @@ describe('Slack app manifest', () => {
 
   it('sends every command and interaction to the one request URL, with escaped mentions', () => {
     expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: requestUrl });
-    expect(manifest.settings.event_subscriptions).toEqual({ request_url: requestUrl, bot_events: ['app_home_opened'] });
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: requestUrl,
+      bot_events: ['app_home_opened', 'message.channels', 'message.groups', 'pin_added', 'pin_removed', 'reaction_added', 'reaction_removed'],
+    });
     for (const command of manifest.features.slash_commands) {
       expect(command.url).toBe(requestUrl);
       expect(command.should_escape).toBe(true);
@@ -57,6 +60,27 @@ describe('Slack app manifest', () => {
       // C0GENERAL is no customer channel, so Tandem explains instead of tracking.
       expect(t.slack.ephemeralsFor('U0ALICE').at(-1)!.text).toContain('is not one');
     }
+  });
+
+  it('asks for the scope each subscribed event needs, and no event scope it does not use', () => {
+    // Slack delivers an event only with its scope: https://api.slack.com/events
+    const eventScopes: Record<string, string> = {
+      'message.channels': 'channels:history',
+      'message.groups': 'groups:history',
+      pin_added: 'pins:read',
+      pin_removed: 'pins:read',
+      reaction_added: 'reactions:read',
+      reaction_removed: 'reactions:read',
+    };
+    const scopes = manifest.oauth_config.scopes.bot;
+    for (const event of manifest.settings.event_subscriptions.bot_events) {
+      if (eventScopes[event]) expect(scopes).toContain(eventScopes[event]);
+    }
+    for (const readScope of ['channels:history', 'groups:history', 'pins:read', 'reactions:read']) {
+      expect(Object.entries(eventScopes).some(([event, scope]) => scope === readScope && manifest.settings.event_subscriptions.bot_events.includes(event))).toBe(true);
+    }
+    expect(scopes).not.toContain('im:history');
+    expect(scopes).not.toContain('mpim:history');
   });
 
   it('fits Slack’s limits for app details', () => {

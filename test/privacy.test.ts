@@ -119,6 +119,10 @@ describe('private stays private: what an outsider sees', () => {
     await run(owner, 'C0GENERAL', '/incident', `${secretTitle} service=payments --private`);
     const secretChannel = (await incidentTitled(secretTitle)).channelId!;
     for (const text of ['link CHG-1', `commander <@${lead}>`, `update ${secretUpdate}`, 'sev 1', `followup ${secretFollowUp}`]) await run(owner, secretChannel, '/incident', text);
+    // The private channel's conversation, one message of it on the timeline.
+    const { message: pinned } = await t.simulator.say(owner, secretChannel, `${secretUpdate} seen in the logs`);
+    await t.simulator.pin(owner, pinned);
+    await t.idle();
     secret = await incidentTitled(secretTitle);
     expect(secret).toMatchObject({ private: true, commander: lead, severity: 1, channelId: expect.stringMatching(/^G/) });
 
@@ -175,6 +179,23 @@ describe('private stays private: what an outsider sees', () => {
     { surface: '/incident (the declaration form)', show: () => command('/incident', '') },
     { surface: '/incident followup outside an incident channel', show: () => command('/incident', 'followup Anything?') },
     { surface: '/incident followups outside an incident channel', show: () => command('/incident', 'followups') },
+    { surface: '/incident timeline outside an incident channel', show: () => command('/incident', 'timeline') },
+    { surface: '/incident timeline 2 outside an incident channel', show: () => command('/incident', 'timeline 2') },
+    { surface: '/incident catchup outside an incident channel', show: () => command('/incident', 'catchup') },
+    {
+      surface: 'Older on a private timeline, clicked from another channel',
+      show: async () => {
+        const seen = t.slack.ephemerals.length;
+        // A forged click: the private incident's page button, as if it were in the customer channel.
+        const forged = { channel: 'C0ACME', user: outsider, ts: t.slack.nextTs(), text: '', blocks: [
+          { type: 'actions', block_id: 'timeline_pages', elements: [{ type: 'button', action_id: 'incident.timeline_older', text: { type: 'plain_text', text: 'Older' }, value: `${secret.id}:2` }] },
+        ] };
+        t.slack.ephemerals.push(forged);
+        await t.simulator.click(outsider, { ephemeral: forged }, 'incident.timeline_older');
+        await t.idle();
+        return JSON.stringify(t.slack.ephemerals.slice(seen));
+      },
+    },
     { surface: '/change list', show: () => command('/change', 'list') },
     { surface: '/change help', show: () => command('/change', 'help') },
     { surface: '/change (the request form)', show: () => command('/change', '') },

@@ -8,6 +8,6 @@ export { blockProblems } from './block-kit';
 export { parseWebApiBody, uploadedBytes } from './http-body';
 export { PostingLimits } from './rate-limits';
 export { createFakeSlackServer, type SandboxSlack, startSandboxSlack } from './server';
-export { type Delivery, type InputValue, InvalidInteraction, SlackSimulator, signSlackRequest } from './simulator';
+export { type Delivery, type EventOptions, type InputValue, InvalidInteraction, SlackSimulator, signSlackRequest } from './simulator';
 export type { FakeChannel, FakeEphemeral, FakeMessage, WebApiAnswer } from './types';
 export { FakeSlack } from './workspace';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type Clock, systemClock } from '../time';
 import type { FakeEphemeral, FakeMessage, ResponseTarget } from './types';
+import { messageJson } from './wire';
 import type { FakeSlack } from './workspace';
 
 type Json = Record<string, unknown>;
@@ -9,6 +10,12 @@ export interface Delivery {
   status: number;
   /** The app's HTTP answer, parsed as JSON when it is JSON. */
   body: unknown;
+}
+
+/** How an event is delivered: its id (a redelivery keeps it) and how many times it is sent. */
+export interface EventOptions {
+  eventId?: string;
+  deliveries?: number;
 }
 
 export interface SubmitResult extends Delivery {
@@ -199,6 +206,121 @@ export class SlackSimulator {
       'content-type': 'application/json',
       ...(options.retryNum ? { 'x-slack-retry-num': String(options.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {}),
     });
+  }
+
+  // ---- people in channels: messages, edits, deletions, pins and reactions ----------
+  // Each changes the workspace as Slack does and delivers the event Slack sends for it
+  // (message.channels / message.groups, pin_*, reaction_*), when the app's bot is in the channel.
+
+  /** A person posts a message (in a thread when `threadTs` is given). */
+  async say(user: string, channel: string, text: string, options: { threadTs?: string } & EventOptions = {}): Promise<{ message: FakeMessage; delivery?: Delivery }> {
+    const message = this.slack.post(this.slack.writableChannel(channel).id, { text, user, threadTs: options.threadTs });
+    const delivery = await this.channelEvent(channel, { type: 'message', ...messageJson(this.slack, message), channel, event_ts: message.ts }, options);
+    return { message, delivery };
+  }
+
+  /** The author edits their message. */
+  async edit(user: string, message: FakeMessage, text: string, options: EventOptions = {}): Promise<Delivery | undefined> {
+    if (message.user !== user) throw new InvalidInteraction('only the author can edit a message');
+    const previous = messageJson(this.slack, message);
+    message.text = text;
+    message.edited = true;
+    const at = this.slack.nextTs();
+    const event = {
+      type: 'message',
+      subtype: 'message_changed',
+      hidden: true,
+      channel: message.channel,
+      ts: at,
+      event_ts: at,
+      message: { ...messageJson(this.slack, message), edited: { user, ts: at } },
+      previous_message: previous,
+    };
+    return this.channelEvent(message.channel, event, options);
+  }
+
+  /** The author deletes their message. */
+  async deleteMessage(user: string, message: FakeMessage, options: EventOptions = {}): Promise<Delivery | undefined> {
+    if (message.user !== user) throw new InvalidInteraction('only the author can delete a message');
+    const index = this.slack.messages.indexOf(message);
+    if (index >= 0) this.slack.messages.splice(index, 1);
+    const at = this.slack.nextTs();
+    const event = {
+      type: 'message',
+      subtype: 'message_deleted',
+      hidden: true,
+      channel: message.channel,
+      ts: at,
+      event_ts: at,
+      deleted_ts: message.ts,
+      previous_message: messageJson(this.slack, message),
+    };
+    return this.channelEvent(message.channel, event, options);
+  }
+
+  async pin(user: string, message: FakeMessage, options: EventOptions = {}): Promise<Delivery | undefined> {
+    if (message.pinned) throw new InvalidInteraction('the message is already pinned');
+    message.pinned = true;
+    return this.pinEvent('pin_added', user, message, options);
+  }
+
+  async unpin(user: string, message: FakeMessage, options: EventOptions = {}): Promise<Delivery | undefined> {
+    if (!message.pinned) throw new InvalidInteraction('the message is not pinned');
+    message.pinned = false;
+    return this.pinEvent('pin_removed', user, message, options);
+  }
+
+  /** A person adds a reaction; Slack lets each person add each reaction once. */
+  async react(user: string, message: FakeMessage, name: string, options: EventOptions = {}): Promise<Delivery | undefined> {
+    message.reactions ??= [];
+    let reaction = message.reactions.find((candidate) => candidate.name === name);
+    if (!reaction) {
+      reaction = { name, users: [] };
+      message.reactions.push(reaction);
+    }
+    if (reaction.users.includes(user)) throw new InvalidInteraction(`${user} already reacted with ${name}`);
+    reaction.users.push(user);
+    return this.reactionEvent('reaction_added', user, message, name, options);
+  }
+
+  async unreact(user: string, message: FakeMessage, name: string, options: EventOptions = {}): Promise<Delivery | undefined> {
+    const reaction = message.reactions?.find((candidate) => candidate.name === name);
+    if (!reaction?.users.includes(user)) throw new InvalidInteraction(`${user} has no ${name} reaction to remove`);
+    reaction.users = reaction.users.filter((candidate) => candidate !== user);
+    if (reaction.users.length === 0) message.reactions = message.reactions?.filter((candidate) => candidate !== reaction);
+    return this.reactionEvent('reaction_removed', user, message, name, options);
+  }
+
+  private pinEvent(type: 'pin_added' | 'pin_removed', user: string, message: FakeMessage, options: EventOptions) {
+    const permalink = `${this.slack.origin}/archives/${message.channel}/p${message.ts.replace('.', '')}`;
+    const event = {
+      type,
+      user,
+      channel_id: message.channel,
+      item: { type: 'message', channel: message.channel, created: Math.floor(Date.now() / 1000), created_by: user, message: { ...messageJson(this.slack, message), permalink } },
+      ...(type === 'pin_removed' ? { has_pins: false } : {}),
+      event_ts: this.slack.nextTs(),
+    };
+    return this.channelEvent(message.channel, event, options);
+  }
+
+  private reactionEvent(type: 'reaction_added' | 'reaction_removed', user: string, message: FakeMessage, name: string, options: EventOptions) {
+    const event = { type, user, reaction: name, item_user: message.user, item: { type: 'message', channel: message.channel, ts: message.ts }, event_ts: this.slack.nextTs() };
+    return this.channelEvent(message.channel, event, options);
+  }
+
+  /**
+   * Slack sends a channel's events only to apps whose bot is in it. `deliveries` > 1
+   * sends the same event again with X-Slack-Retry-Num, as Slack does when the ack was late.
+   */
+  private async channelEvent(channelId: string, event: Json, options: EventOptions): Promise<Delivery | undefined> {
+    const channel = this.slack.channels.get(channelId);
+    if (!channel?.members.has(this.slack.botUserId)) return undefined;
+    const eventId = options.eventId ?? `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`;
+    const withType = event.type === 'message' ? { ...event, channel_type: channel.isPrivate ? 'group' : 'channel' } : event;
+    const first = await this.event(withType, { eventId });
+    for (let retry = 1; retry < (options.deliveries ?? 1); retry += 1) await this.event(withType, { eventId, retryNum: retry });
+    return first;
   }
 
   /** Posts a raw body to the request URL, signed (or not) as the test asks. */

@@ -1,3 +1,4 @@
+import type { Clock } from '../time';
 import type { PostingLimitOptions } from './rate-limits';
 
 /** The records a FakeSlack workspace keeps, and what its Web API answers with. */
@@ -36,6 +37,8 @@ export interface FakeMessage {
   edited: boolean;
   /** Files shared with the message (files.completeUploadExternal). */
   files?: FakeFile[];
+  /** Reactions by name, each with the people who reacted, in order. */
+  reactions?: Array<{ name: string; users: string[] }>;
 }
 
 export interface FakeFile {
@@ -96,6 +99,8 @@ export interface FakeSlackOptions {
   teamId?: string;
   /** The bot token's scopes (as installed from the manifest); unset grants every scope. */
   scopes?: string[];
+  /** Message timestamps follow this clock; unset, they count up from November 2023. */
+  clock?: Clock;
   /** Enforces Slack's posting rate limits with 429s; unset posts without limit. */
   postingLimits?: PostingLimitOptions;
 }

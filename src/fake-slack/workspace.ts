@@ -1,3 +1,4 @@
+import type { Clock } from '../time';
 import { ok, rateLimited, SlackApiError, slackError } from './answers';
 import { InjectedFailures } from './failures';
 import { chatMethods } from './chat';
@@ -59,8 +60,12 @@ export class FakeSlack {
   /** Set when the workspace enforces posting limits; counts the posts it refused. */
   readonly postingLimits: PostingLimits | undefined;
 
+  /** When set, message timestamps follow this clock (as Slack's follow real time), so they agree with the app's. */
+  private readonly timeSource: Clock | undefined;
+
   constructor(options: FakeSlackOptions) {
     this.origin = options.origin;
+    this.timeSource = options.clock;
     this.postingLimits = options.postingLimits ? new PostingLimits(options.postingLimits) : undefined;
     this.scopes = options.scopes ? new Set(options.scopes) : undefined;
     this.botToken = options.botToken ?? 'xoxb-sandbox-token';
@@ -269,8 +274,10 @@ export class FakeSlack {
     return user;
   }
 
+  /** A message ts: the workspace clock's second (never going back) and a unique, rising sequence. */
   nextTs(): string {
-    this.clock += 1;
+    const now = this.timeSource ? Math.floor(this.timeSource.now().getTime() / 1000) : this.clock + 1;
+    this.clock = Math.max(this.clock + (this.timeSource ? 0 : 1), now);
     return `${this.clock}.${String(this.nextNumber()).padStart(6, '0')}`;
   }
 

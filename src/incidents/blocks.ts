@@ -200,5 +200,7 @@ export function helpText(): string {
     '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
     '• `/incident followup <title> [@owner]`: record a follow-up (PRB-n), planned in the service\'s sprint',
     '• `/incident followups`: list the follow-ups and mark them done or won\'t do',
+    '• `/incident timeline [page]`: the timeline, newest 20 entries first (only you see it); pin a message or react with the timeline emoji to add it',
+    '• `/incident catchup`: where the incident stands, for you alone: status, roles, last update, latest entries, cause, follow-ups',
   ].join('\n');
 }

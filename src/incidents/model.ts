@@ -134,6 +134,8 @@ export type IncidentCommand =
   | { kind: 'link'; change: number }
   | { kind: 'followup'; title: string; owner?: string }
   | { kind: 'followups' }
+  | { kind: 'timeline'; page: number }
+  | { kind: 'catchup' }
   | { kind: 'invalid'; message: string };
 
 const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
@@ -200,6 +202,16 @@ export function parseIncidentCommand(input: string): IncidentCommand {
     case 'followups':
     case 'follow-ups':
       return { kind: 'followups' };
+    case 'timeline': {
+      if (rest.length === 0) return { kind: 'timeline', page: 1 };
+      const page = rest.length === 1 && /^[1-9][0-9]{0,5}$/.test(rest[0]!) ? Number(rest[0]) : undefined;
+      return page !== undefined
+        ? { kind: 'timeline', page }
+        : invalidSubcommand('`/incident timeline` takes a page number, for example `/incident timeline 2` for the entries before the latest 20.', text);
+    }
+    case 'catchup':
+    case 'catch-up':
+      return rest.length === 0 ? { kind: 'catchup' } : invalidSubcommand('`/incident catchup` takes nothing after it.', text);
     default:
       return parseDeclaration(text);
   }

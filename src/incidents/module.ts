@@ -7,6 +7,7 @@ import { recordUndeliveredNotice } from './notices';
 import { archiveHandler } from './archive';
 import { reminderTopic } from './reminders';
 import { incidentSchedules } from './scheduled';
+import { registerConversation } from './conversation';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
@@ -24,7 +25,10 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
   });
   return {
     swarms,
-    register: (app) => register(app, deps),
+    register: (app) => {
+      register(app, deps);
+      registerConversation(app, deps);
+    },
     routes: incidentRoutes(deps),
     schedules: incidentSchedules(deps),
     outboxHandlers: [

@@ -5,6 +5,7 @@ import { archiveResolvedChannels } from './archive';
 import type { IncidentDeps } from './deps';
 import { reconcileFollowUps } from './follow-ups';
 import { uploadDuePostmortems } from './postmortem-upload';
+import { pruneConversations } from './retention';
 import { commanderAfterMinutes, dueReminders, monitoringAfterMinutes, reminderPost } from './reminders';
 import * as rhythmStore from './rhythm-store';
 import * as store from './store';
@@ -51,6 +52,8 @@ export function incidentSchedules(deps: IncidentDeps): Schedule[] {
     // Postmortem drafts whose upload failed on resolve are retried here.
     { name: 'incident-postmortems', cron: '* * * * *', timeZone: deps.timeZone, run: () => uploadDuePostmortems(deps), runAtStart: true },
     // Follow-ups raised before their service had a sprint join it; a done feature nobody heard of closes its follow-up.
+    // Stored channel messages are kept only for incidents.message_retention_days after the channel is archived.
+    { name: 'incident-message-retention', cron: '41 * * * *', timeZone: deps.timeZone, run: async () => void (await pruneConversations(deps)), runAtStart: true },
     { name: 'incident-follow-ups', cron: '*/5 * * * *', timeZone: deps.timeZone, run: () => reconcileFollowUps(deps), runAtStart: true },
   ];
 }

@@ -12,6 +12,8 @@ import { slackErrorCode } from '../slack/errors';
 import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveModal, severityModal, statusModal, updateModal } from './modal-blocks';
 import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import { linkCause } from './cause';
+import { catchUp } from './catchup';
+import { timelineOf } from './conversation';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
 import { createFollowUp, setFollowUpState } from './follow-ups';
@@ -203,6 +205,13 @@ async function runInIncidentChannel(
     case 'followups':
       await respond({ response_type: 'ephemeral', ...followUpsList(incident, await store.listProblems(deps.db, incident.id)) });
       return;
+    // Both answer only inside the incident's channel (found by it above), so a private incident's record stays there.
+    case 'timeline':
+      await respond({ response_type: 'ephemeral', ...(await timelineOf(deps, incident, parsed.page)) });
+      break;
+    case 'catchup':
+      await respond({ response_type: 'ephemeral', ...(await catchUp(deps, incident)) });
+      break;
   }
 }
 

@@ -11,6 +11,8 @@ import {
   problems,
   sprintFeatures,
 } from '../db/schema';
+import { listMarkedMessages } from './conversation-store';
+import { mergeTimeline, messageEntry } from './timeline';
 
 export type NewIncident = typeof incidents.$inferInsert;
 export type NewIncidentEvent = Omit<typeof incidentEvents.$inferInsert, 'id'>;
@@ -118,12 +120,16 @@ export async function appendEvent(db: Database, event: NewIncidentEvent): Promis
   return row;
 }
 
+/**
+ * The incident's timeline: its own events and, as `message` entries at their own
+ * time, the channel's messages that are pinned or carry the timeline reaction.
+ */
 export async function listTimeline(db: Database, incidentId: string): Promise<IncidentEventRow[]> {
-  return db
-    .select()
-    .from(incidentEvents)
-    .where(eq(incidentEvents.incidentId, incidentId))
-    .orderBy(asc(incidentEvents.at), asc(incidentEvents.id));
+  const [events, messages] = await Promise.all([
+    db.select().from(incidentEvents).where(eq(incidentEvents.incidentId, incidentId)).orderBy(asc(incidentEvents.at), asc(incidentEvents.id)),
+    listMarkedMessages(db, incidentId),
+  ]);
+  return mergeTimeline(events, messages.map(messageEntry));
 }
 
 export async function insertProblem(db: Database, values: typeof problems.$inferInsert): Promise<ProblemRow | undefined> {

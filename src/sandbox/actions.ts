@@ -50,7 +50,11 @@ export class WorkspaceActions {
     channel.members.add(person);
     const command = /^(\/\S+)\s*([\s\S]*)$/.exec(text.trim());
     if (!command) {
-      this.slack.post(channel.id, { text: encodeTypedText(this.slack, text.trim(), 'message'), user: person });
+      const typed = encodeTypedText(this.slack, text.trim(), 'message');
+      // Slack sends the app the channel's messages when it subscribed to them (Tandem keeps incident channels').
+      const subscribed = !channel.isIm && this.manifest.botEvents.includes(channel.isPrivate ? 'message.groups' : 'message.channels');
+      if (subscribed) await this.simulator.say(person, channel.id, typed);
+      else this.slack.post(channel.id, { text: typed, user: person });
       this.slack.changed();
       return {};
     }

@@ -20,13 +20,21 @@ export function deliveryKey(body: unknown): string | undefined {
   const parsed = deliveryFields.safeParse(body);
   if (!parsed.success) return undefined;
   const { type, event_id: eventId, command, trigger_id: triggerId } = parsed.data;
-  if (type === 'event_callback' && eventId) return `event:${eventId}`;
+  if (type === 'event_callback' && eventId) return selfDeduplicatingEvents.has(eventType(body)) ? undefined : `event:${eventId}`;
   if (command && triggerId) return `command:${triggerId}`;
   if (type && ['block_actions', 'view_submission', 'shortcut', 'message_action'].includes(type) && triggerId) {
     return `${type}:${triggerId}`;
   }
   return undefined;
 }
+
+/**
+ * Events whose listeners are idempotent by the event's own identity (a message is
+ * stored once per channel and ts; a pin or a person's reaction marks a message once),
+ * so they need no claim: a busy incident channel costs no round trip for it.
+ */
+const selfDeduplicatingEvents = new Set<string | undefined>(['message', 'pin_added', 'pin_removed', 'reaction_added', 'reaction_removed']);
+const eventType = (body: unknown) => z.looseObject({ event: z.looseObject({ type: z.string() }) }).safeParse(body).data?.event.type;
 
 /**
  * The claim runs before the ack, and Slack gives up on an ack after 3 s: past this,

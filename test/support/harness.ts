@@ -62,7 +62,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const { alongside } = options;
   const catalog =
     typeof options.catalog === 'string' ? parseCatalog(options.catalog) : (options.catalog ?? alongside?.catalog ?? emptyCatalog);
-  const slack = alongside?.slack ?? new FakeSlack({ origin: slackOrigin, scopes: manifestScopes });
+  const clock = options.clock ?? alongside?.clock ?? new TestClock();
+  const slack = alongside?.slack ?? new FakeSlack({ origin: slackOrigin, scopes: manifestScopes, clock });
   if (!alongside) {
     for (const user of catalogUsers(catalog)) slack.addUser({ id: user, name: user.toLowerCase() });
     for (const channel of catalogChannels(catalog)) slack.addChannel({ id: channel, name: channel.toLowerCase() });
@@ -75,7 +76,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
 
   const database = alongside ? await sharedDatabase(alongside.database) : await createTestDatabase();
-  const clock = options.clock ?? alongside?.clock ?? new TestClock();
   const tandemDatabase =
     options.databaseUrl && database.url ? await openDatabase({ url: options.databaseUrl(database.url), dataDir: '' }) : database.handle;
   const config: Config = {

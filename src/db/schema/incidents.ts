@@ -7,6 +7,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   smallint,
   text,
   uniqueIndex,
@@ -152,7 +153,53 @@ export const incidentPostmortems = pgTable('incident_postmortems', {
   createdAt: timestamptz().notNull(),
 });
 
+/**
+ * The messages of incident channels, as the Events API delivered them (never read
+ * back from conversations.history). A message Tandem never saw but someone put on
+ * the timeline has a row without text. Dropped after the channel's retention.
+ */
+export const incidentMessages = pgTable(
+  'incident_messages',
+  {
+    channelId: text().notNull(),
+    ts: text().notNull(),
+    incidentId: uuid()
+      .notNull()
+      .references(() => incidents.id),
+    user: text(),
+    /** Null when Tandem never received the message itself. */
+    text: text(),
+    threadTs: text(),
+    postedAt: timestamptz().notNull(),
+    editedAt: timestamptz(),
+    deletedAt: timestamptz(),
+    permalink: text(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.channelId, table.ts] }),
+    index('incident_messages_incident_id_posted_at_idx').on(table.incidentId, table.postedAt),
+  ],
+);
+
+/**
+ * Who put a message on the timeline: its pin (one per message, whoever pinned it) and
+ * each person's timeline reaction. A message is on the timeline while it has a mark.
+ */
+export const incidentMessageMarks = pgTable(
+  'incident_message_marks',
+  {
+    channelId: text().notNull(),
+    ts: text().notNull(),
+    /** `pin`, or `reaction:<user>`. */
+    mark: text().notNull(),
+    markedBy: text().notNull(),
+    markedAt: timestamptz().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channelId, table.ts, table.mark] })],
+);
+
 export type IncidentRow = typeof incidents.$inferSelect;
+export type IncidentMessageRow = typeof incidentMessages.$inferSelect;
 export type IncidentEventRow = typeof incidentEvents.$inferSelect;
 export type ProblemRow = typeof problems.$inferSelect;
 export type IncidentPostmortemRow = typeof incidentPostmortems.$inferSelect;
