@@ -154,19 +154,15 @@ export async function listChanges(db: Database, query: ChangeListQuery): Promise
 /** Pending normal changes, oldest first (the CAB agenda), and the exact count. */
 export async function pendingNormalChanges(db: Database, limit: number): Promise<{ total: number; oldest: ChangeRow[] }> {
   const where = and(eq(changes.status, 'pending'), eq(changes.type, 'normal'));
-  const [counted, oldest] = await Promise.all([
-    db.select({ total: sql<number>`count(*)::int` }).from(changes).where(where),
-    db.select().from(changes).where(where).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(limit),
-  ]);
+  const counted = await db.select({ total: sql<number>`count(*)::int` }).from(changes).where(where);
+  const oldest = await db.select().from(changes).where(where).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(limit);
   return { total: counted[0]?.total ?? 0, oldest };
 }
 
 /** Emergency changes awaiting retrospective review, oldest first, and the exact count. */
 export async function changesAwaitingReview(db: Database, limit: number): Promise<{ total: number; oldest: ChangeRow[] }> {
   const where = eq(changes.reviewRequired, true);
-  const [counted, oldest] = await Promise.all([
-    db.select({ total: sql<number>`count(*)::int` }).from(changes).where(where),
-    db.select().from(changes).where(where).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(limit),
-  ]);
+  const counted = await db.select({ total: sql<number>`count(*)::int` }).from(changes).where(where);
+  const oldest = await db.select().from(changes).where(where).orderBy(asc(changes.requestedAt), asc(changes.number)).limit(limit);
   return { total: counted[0]?.total ?? 0, oldest };
 }
