@@ -37,16 +37,6 @@ const changeBody = z.strictObject({
   requested_by: optionalTextField(255),
 });
 
-/** Both bounds of a window, or neither: a change without one goes ahead as soon as it is approved. */
-const withWhole = <T extends { planned_start?: Date; planned_end?: Date }>(body: z.ZodType<T>) =>
-  body.superRefine((input, ctx) => {
-    if (input.planned_start && !input.planned_end) ctx.addIssue({ code: 'custom', path: ['planned_end'], message: 'is required when planned_start is given (both, or neither for "as soon as approved")' });
-    if (input.planned_end && !input.planned_start) ctx.addIssue({ code: 'custom', path: ['planned_start'], message: 'is required when planned_end is given (both, or neither for "as soon as approved")' });
-    if (input.planned_start && input.planned_end && input.planned_end <= input.planned_start) {
-      ctx.addIssue({ code: 'custom', path: ['planned_end'], message: 'must be after planned_start' });
-    }
-  });
-
 const listQuery = z
   .object({
     status: z.enum(['pending', 'approved', 'rejected', 'cancelled', 'deployed', 'failed'], { error: 'must be pending, approved, rejected, cancelled, deployed or failed' }).optional(),
@@ -113,14 +103,13 @@ const recheckMs = 15_000;
 export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
   const lookups = requesterLookups(deps);
   const deployments = deploymentBody(deps.clock);
-  const wholeWindowBody = withWhole(changeBody);
   return [
     {
       method: 'POST',
       path: '/changes',
       scopes: ['changes:write'],
       async handle({ body, token }) {
-        const input = parseBody(wholeWindowBody, body);
+        const input = parseBody(changeBody, body);
         const requestedBy = input.requested_by ? await resolveRequester(lookups, input.requested_by) : `api:${token.name}`;
         const { change } = await requestChange(deps, {
           service: input.service,

@@ -113,7 +113,7 @@ describe('planned windows, conflicts, the calendar and the CAB agenda', () => {
   it('refuses bad windows with details, and reads window= in the requester’s Slack time zone', async () => {
     const endFirst = await planned('Backwards', '2026-11-25T16:00:00Z', '2026-11-25T14:00:00Z');
     expect(endFirst.status).toBe(422);
-    expect(endFirst.body.error.details).toEqual([{ field: 'planned_end', message: 'must be after planned_start' }]);
+    expect(endFirst.body.error.details).toEqual([{ field: 'planned_end', message: 'must be after the planned start' }]);
     const onlyStart = await request({ title: 'Half', planned_start: '2026-11-25T16:00:00Z' });
     expect(onlyStart.status).toBe(422);
     expect(onlyStart.body.error.details).toEqual([expect.objectContaining({ field: 'planned_end' })]);
