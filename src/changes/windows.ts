@@ -53,6 +53,20 @@ export const overlaps = (a: PlannedWindow, b: PlannedWindow) => a.start < b.end 
 
 /** A freeze window's bounds as instants: dates are whole days in `timeZone`, date-times as written. */
 export function freezeBounds(window: FreezeWindow, timeZone: string): PlannedWindow {
+  // The catalog is read once, so its few freeze windows are worked out once per zone, not on every request.
+  const key = `${window.from}|${window.to}|${timeZone}`;
+  let bounds = knownBounds.get(key);
+  if (!bounds) {
+    bounds = boundsOf(window, timeZone);
+    if (knownBounds.size > 1000) knownBounds.clear();
+    knownBounds.set(key, bounds);
+  }
+  return bounds;
+}
+
+const knownBounds = new Map<string, PlannedWindow>();
+
+function boundsOf(window: FreezeWindow, timeZone: string): PlannedWindow {
   return {
     start: window.from.includes('T') ? new Date(window.from) : startOfLocalDay(window.from, timeZone),
     end: window.to.includes('T') ? new Date(window.to) : startOfLocalDay(addDays(window.to, 1), timeZone),
