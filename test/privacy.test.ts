@@ -26,6 +26,7 @@ services:
 groups:
   leads: [U0LEAD]
 report: { channel: C0DELIVERY, cron: "0 9 * * 1", timezone: UTC }
+cab: { channel: C0CAB, cron: "0 10 * * 2", timezone: UTC }
 `;
 const owner = 'U0OWNER';
 const lead = 'U0LEAD';
@@ -64,6 +65,7 @@ describe('private stays private: what an outsider sees', () => {
       workspace: (slack) => {
         slack.addUser({ id: outsider, name: 'tara-at-acme' });
         slack.addChannel({ id: 'C0GENERAL', name: 'general' });
+        slack.addChannel({ id: 'C0CAB', name: 'cab' });
         slack.channels.get('C0ACME')!.members.add(outsider);
       },
     });
@@ -125,6 +127,13 @@ describe('private stays private: what an outsider sees', () => {
     await t.idle();
     secret = await incidentTitled(secretTitle);
     expect(secret).toMatchObject({ private: true, commander: lead, severity: 1, channelId: expect.stringMatching(/^G/) });
+    // A planned change while the private SEV1 is open: it conflicts with it, on the approval message, the calendar, the CAB agenda and the API.
+    const requester = await t.token('changes:write');
+    const planned = await t.api('POST', '/changes', {
+      token: requester,
+      body: { service: 'payments', title: 'Resize the ledger pool', type: 'normal', environment: 'production', planned_start: '2026-11-25T14:00:00Z', planned_end: '2026-11-25T15:00:00Z' },
+    });
+    expect(planned.body.conflicts).toEqual([{ kind: 'incident', message: 'an open SEV1 private incident on payments' }]);
 
     // Monday: the scheduled digest and the continual-improvement report of the week.
     t.clock.set('2026-11-30T09:30:00Z');
@@ -133,6 +142,7 @@ describe('private stays private: what an outsider sees', () => {
     // The private incident's reminders, and the public incident's channel archived a week after it was resolved.
     await t.tandem.scheduler.run('incident-reminders');
     await t.tandem.scheduler.run('incident-archive');
+    await t.tandem.scheduler.run('cab-agenda');
     await t.idle();
   });
   afterAll(async () => {
@@ -198,6 +208,11 @@ describe('private stays private: what an outsider sees', () => {
     },
     { surface: '/change list', show: () => command('/change', 'list') },
     { surface: '/change help', show: () => command('/change', 'help') },
+    { surface: '/change calendar', show: () => command('/change', 'calendar') },
+    { surface: '/change calendar payments', show: () => command('/change', 'calendar payments') },
+    { surface: 'the CAB agenda', show: async () => messagesOf('C0CAB') },
+    { surface: 'GET /changes', show: () => api('/changes') },
+    { surface: 'GET /changes?from=&to= (the planned window)', show: () => api('/changes?service=payments&from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z') },
     { surface: '/change (the request form)', show: () => command('/change', '') },
     { surface: '/sprint show', show: () => command('/sprint', 'show') },
     { surface: '/sprint show service=payments elsewhere', show: () => command('/sprint', 'show service=payments', 'C0GENERAL') },
@@ -263,6 +278,8 @@ describe('private stays private: what an outsider sees', () => {
     expect(messagesOf('C0ANNOUNCE')).toContain('Checkout is slow');
     expect(messagesOf('C0APPROVALS')).toContain('CHG-1 caused a private incident and now counts as failed');
     expect(messagesOf('C0ACME')).toContain('Export invoices as PDF');
+    expect(messagesOf('C0CAB')).toContain('Resize the ledger pool');
+    expect(messagesOf('C0CAB')).toContain('an open SEV1 private incident on payments');
 
     expect(await surfaces[0]!.show()).toContain('🔒 1 private incident, shown only to the people in its channel');
     const report = messagesOf('C0DELIVERY');

@@ -14,7 +14,9 @@ import { findChangeByReference } from './attribution';
 import type { ChangeDeps } from './deps';
 import { recordDeployment } from './deployments';
 import { requestChange } from './request';
-import { findChangeById } from './store';
+import { findChangeById, listChanges } from './store';
+import { decodeCursor, encodeCursor } from '../api/cursor';
+import { findService, unknownService } from '../catalog';
 
 const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash');
 const environment = textField(64, { example: 'production' }).transform((value) => value.toLowerCase());
@@ -34,6 +36,32 @@ const changeBody = z.strictObject({
   planned_end: dateTime.optional(),
   requested_by: optionalTextField(255),
 });
+
+const listQuery = z
+  .object({
+    status: z.enum(['pending', 'approved', 'rejected', 'cancelled', 'deployed', 'failed'], { error: 'must be pending, approved, rejected, cancelled, deployed or failed' }).optional(),
+    service: z.string().min(1).optional(),
+    from: dateTime.optional(),
+    to: dateTime.optional(),
+    cursor: z.string().min(1).optional(),
+    limit: z.coerce
+      .number({ error: 'must be a whole number from 1 to 100' })
+      .int('must be a whole number from 1 to 100')
+      .min(1, 'must be a whole number from 1 to 100')
+      .max(100, 'must be a whole number from 1 to 100')
+      .default(50),
+  })
+  .refine((query) => !query.from || !query.to || query.from < query.to, { path: ['to'], message: 'must be after from' });
+
+/** Where a page ended: the last change's requested_at and id. */
+const listPosition = z.tuple([z.iso.datetime(), z.uuid()]).transform(([at, id]) => ({ requestedAt: new Date(at), id }));
+
+function parseQuery<T extends z.ZodType>(schema: T, query: URLSearchParams): z.infer<T> {
+  const result = schema.safeParse(Object.fromEntries(query));
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(query)', message: issue.message }));
+  throw invalid('validation_failed', `The query is not valid: ${details.map((detail) => `${detail.field} ${detail.message}`).join('; ')}.`, details);
+}
 
 /** How far a pipeline's clock may run ahead of Tandem's when it leaves finished_at to "now". */
 const clockSkewMs = 60_000;
@@ -99,6 +127,27 @@ export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
           requestedBy,
         });
         return { status: 201, body: changeResource(change) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/changes',
+      scopes: ['read', 'changes:write'],
+      async handle({ query }) {
+        const input = parseQuery(listQuery, query);
+        if (input.service && !findService(deps.catalog, input.service)) throw unknownService(deps.catalog, input.service, 'validation_failed');
+        const rows = await listChanges(deps.db, {
+          status: input.status,
+          service: input.service,
+          from: input.from,
+          to: input.to,
+          after: input.cursor ? decodeCursor(input.cursor, listPosition) : undefined,
+          limit: input.limit + 1,
+        });
+        const items = rows.slice(0, input.limit);
+        const last = items.at(-1);
+        const more = rows.length > input.limit && last;
+        return { status: 200, body: { items: items.map(changeResource), next_cursor: more ? encodeCursor([last.requestedAt.toISOString(), last.id]) : null } };
       },
     },
     {
@@ -241,6 +290,7 @@ export function changeResource(change: ChangeRow) {
     justification: change.justification,
     planned_start: change.plannedStart?.toISOString() ?? null,
     planned_end: change.plannedEnd?.toISOString() ?? null,
+    conflicts: change.conflicts.map(({ kind, key, message }) => ({ kind, ...(key ? { key } : {}), message })),
     requested_by: change.requestedBy,
     requested_at: change.requestedAt.toISOString(),
     sprint: change.sprint,

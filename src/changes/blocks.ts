@@ -17,7 +17,7 @@ import {
   selectInput,
   textInput,
 } from '../slack/blocks';
-import { actorMention, slackDate, toMrkdwn, toPlainText } from '../slack/text';
+import { actorMention, slackDate, toMrkdwn, toPlainText, truncate } from '../slack/text';
 import { type ChangeType, changeKey, changeRisks, changeTypes, maxTitleLength } from './model';
 
 /** Every Block Kit message and modal of changes. Views render; listeners decide. */
@@ -84,6 +84,7 @@ export function changeMessage(change: ChangeRow, progress: ApprovalProgress): Me
   if (change.description) blocks.push(section(`*Description*\n${toMrkdwn(change.description)}`));
   if (change.rollbackPlan) blocks.push(section(`*Rollback plan*\n${toMrkdwn(change.rollbackPlan)}`));
   if (change.justification) blocks.push(section(`*Emergency justification*\n${toMrkdwn(change.justification)}`));
+  if (change.conflicts.length > 0) blocks.push(section(conflictsText(change)));
   if (change.policy) blocks.push(context(`🧮 ${change.policy.summary}`));
 
   if (change.status === 'pending') {
@@ -99,6 +100,11 @@ export function changeMessage(change: ChangeRow, progress: ApprovalProgress): Me
     blocks.push(section(decisionLine(change)));
   }
   return { text: `${name(change)}: ${statusLabels[change.status]}`, blocks };
+}
+
+/** A change's conflicts as one section's text, within Slack's 3,000 characters. */
+export function conflictsText(change: ChangeRow): string {
+  return truncate(`⚠️ *Conflicts*\n${change.conflicts.map((conflict) => `• ${toMrkdwn(conflict.message)}`).join('\n')}`, 3000);
 }
 
 /** Who decided, when and why, in one line. */
@@ -175,7 +181,10 @@ export function changeList(open: ChangeRow[], service?: string): string {
   return [
     service ? `*Open changes of ${service}*` : '*Open changes*',
     ...open.map(
-      (change) => `• ${changeReference(change)} · ${change.service} → ${change.environment} · ${statusLabels[change.status]} · ${actorMention(change.requestedBy)}`,
+      (change) =>
+        `• ${changeReference(change)} · ${change.service} → ${change.environment} · ${statusLabels[change.status]} · ${actorMention(change.requestedBy)}${
+          change.plannedStart && change.plannedEnd ? ` · 🗓 ${slackDate(change.plannedStart)} → ${slackDate(change.plannedEnd)}` : ''
+        }${change.conflicts.length > 0 ? `\n    ⚠️ ${toMrkdwn(truncate(change.conflicts.map((conflict) => conflict.message).join('; '), 300))}` : ''}`,
     ),
   ].join('\n');
 }
@@ -239,7 +248,9 @@ export function helpText(): string {
     '*Changes*',
     '• `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`: request a change',
     '• `/change` or `/change <service>`: request with a form (description, rollback plan, planned window)',
+    '• `/change … window=2026-12-03T14:00/2026-12-03T16:00`: plan it for a window (your Slack time zone unless the times have an offset)',
     '• `/change list [service]`: open changes and their state, of every service or of one',
+    '• `/change calendar [service]`: planned changes and freeze windows of the next 14 days',
     '• `/change cancel CHG-42`: cancel a change you requested',
     'Normal changes are approved with the buttons in the service’s approvals channel; standard changes by policy; emergency changes pass at once and are reviewed later.',
   ].join('\n');

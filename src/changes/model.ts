@@ -103,12 +103,13 @@ export const reviewRefusal = (change: Subject) => forbidden('not_an_approver', `
 export type ChangeCommand =
   | { kind: 'help' }
   | { kind: 'list'; service?: string }
+  | { kind: 'calendar'; service?: string }
   | { kind: 'open_modal'; service?: string }
   | { kind: 'cancel'; number: number }
-  | { kind: 'request'; service: string; title: string; type: ChangeType; risk?: ChangeRisk; environment?: string; ref?: string }
+  | { kind: 'request'; service: string; title: string; type: ChangeType; risk?: ChangeRisk; environment?: string; ref?: string; window?: string }
   | { kind: 'invalid'; message: string };
 
-const usage = 'Request a change with `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`, or `/change` for a form.';
+const usage = 'Request a change with `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>] [window=<start>/<end>]`, or `/change` for a form.';
 
 export function parseChangeCommand(input: string): ChangeCommand {
   const text = input.trim();
@@ -122,6 +123,10 @@ export function parseChangeCommand(input: string): ChangeCommand {
     if (words.length === 2) return { kind: 'list', service: words[1]!.toLowerCase() };
     return { kind: 'invalid', message: '`/change list` takes at most a service: `/change list` for every open change, `/change list payments` for one service’s.' };
   }
+  if (first === 'calendar') {
+    if (words.length <= 2) return { kind: 'calendar', ...(words[1] ? { service: words[1].toLowerCase() } : {}) };
+    return { kind: 'invalid', message: '`/change calendar` takes at most a service: `/change calendar` for every service, `/change calendar payments` for one.' };
+  }
   if (first === 'cancel') {
     const number = words.length === 2 ? parseKeyNumber(words[1]!, 'CHG') : undefined;
     return number === undefined ? { kind: 'invalid', message: '`/change cancel` takes the change to cancel, for example `/change cancel CHG-42`.' } : { kind: 'cancel', number };
@@ -130,7 +135,7 @@ export function parseChangeCommand(input: string): ChangeCommand {
   const options: Record<string, string> = {};
   const titleWords: string[] = [];
   for (const word of words.slice(1)) {
-    const option = /^(type|risk|env|environment|ref)=(.+)$/i.exec(word);
+    const option = /^(type|risk|env|environment|ref|window)=(.+)$/i.exec(word);
     if (option) options[option[1]!.toLowerCase().replace('environment', 'env')] = option[2]!;
     else titleWords.push(word);
   }
@@ -155,6 +160,7 @@ export function parseChangeCommand(input: string): ChangeCommand {
     ...(risk ? { risk: risk as ChangeRisk } : {}),
     ...(options.env ? { environment: options.env.toLowerCase() } : {}),
     ...(options.ref ? { ref: options.ref } : {}),
+    ...(options.window ? { window: options.window } : {}),
   };
 }
 

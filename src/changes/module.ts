@@ -4,7 +4,7 @@ import { DecisionFeed } from './decisions';
 import type { ChangeDeps } from './deps';
 import { changeTopics } from './messaging';
 import { rememberApprovalMessage } from './request';
-import { expireStaleChanges, remindApprovers } from './scheduled';
+import { expireStaleChanges, postCabAgenda, remindApprovers } from './scheduled';
 import { register } from './slack';
 
 /** What other domains use of changes: an incident's cause, and the sprints change budgets are counted in. */
@@ -19,6 +19,9 @@ export type { ChangeDeps } from './deps';
 export function changeDepsOf(ctx: ModuleContext): ChangeDeps {
   return { ...ctx, decisions: new DecisionFeed(ctx.database) };
 }
+
+/** The change calendar, for the App Home's section. */
+export { calendarBlocks, type ChangeCalendar, gatherCalendar } from './calendar';
 
 /** Change approvals: `/change`, votes, the gate API, reminders and expiry. */
 export function createChanges(ctx: ModuleContext): DomainModule {
@@ -42,6 +45,8 @@ export function createChanges(ctx: ModuleContext): DomainModule {
       { name: 'change-reminders', cron: '*/5 * * * *', timeZone: ctx.timeZone, run: async () => void (await remindApprovers(deps)) },
       // Undecided changes are cancelled after their service's expiry.
       { name: 'change-expiry', cron: '7,37 * * * *', timeZone: ctx.timeZone, run: async () => void (await expireStaleChanges(deps)) },
+      // The CAB agenda: every instance ticks, the claimed period makes it one post; a missed period is posted at start.
+      ...(ctx.catalog.cab ? [{ name: 'cab-agenda', cron: '* * * * *', timeZone: ctx.timeZone, run: async () => void (await postCabAgenda(deps)), runAtStart: true }] : []),
     ],
     // Long-polls on other instances hear of decisions through the database.
     start: () => decisions.start(),

@@ -11,6 +11,7 @@ import { hourMs } from '../time';
 import { evaluateStandardChange, nextBudget, type StandardChangeFacts, successRate } from './policy';
 import * as store from './store';
 import { audit, decide, refreshMessages } from './transitions';
+import { conflictSummary, recheckConflicts, refreshNeighbours } from './conflicts';
 
 /** Requesting a change: validation, the first decision (freeze, emergency, policy or approvers) and its announcement. */
 
@@ -57,6 +58,7 @@ function validateRequest(catalog: Catalog, request: ChangeRequest): { service: S
     errors.push({ field: 'justification', message: 'is required for an emergency change: say why it cannot wait (the description is used when no justification is given)' });
   }
   if (request.plannedEnd && !request.plannedStart) errors.push({ field: 'planned_start', message: 'is required when a planned end is given' });
+  if (request.plannedStart && !request.plannedEnd) errors.push({ field: 'planned_end', message: 'is required when a planned start is given (give both, or neither for "as soon as approved")' });
   if (request.plannedStart && request.plannedEnd && request.plannedEnd <= request.plannedStart) {
     errors.push({ field: 'planned_end', message: 'must be after the planned start' });
   }
@@ -114,8 +116,9 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
       throw conflict('change_conflict', 'The change could not be recorded; please try again.');
     }
     await audit(tx, inserted, request.requestedBy, 'requested', now, { type: inserted.type, risk: inserted.risk, environment: inserted.environment });
-    const change = await firstDecision(tx, deps, inserted, service, sprint, now);
-    await send([...announcementsOf(change, deps.catalog, service), ...(request.notifyRequester === false ? [] : requesterMessages(change))]);
+    const withConflicts = await recheckConflicts(tx, deps, inserted);
+    const change = await firstDecision(tx, deps, withConflicts, service, sprint, now);
+    await send([...(await refreshNeighbours(tx, deps, change)), ...announcementsOf(change, deps.catalog, service), ...(request.notifyRequester === false ? [] : requesterMessages(change))]);
     if (change.status !== 'pending') await deps.decisions.announce(tx, change.id);
     emit({ kind: 'change', change });
     return { change, created: true };
@@ -124,6 +127,17 @@ export async function requestChange(deps: ChangeDeps, request: ChangeRequest): P
 
 async function firstDecision(tx: Database, deps: ChangeDeps, change: ChangeRow, service: ServiceConfig, sprint: Sprint, now: Date): Promise<ChangeRow> {
   const freeze = activeFreeze(deps.catalog, change.service, now, deps.timeZone);
+  const plannedInFreeze = change.conflicts.find((conflict) => conflict.kind === 'freeze' && conflict.blocking);
+  if (!freeze && plannedInFreeze) {
+    const explanation: PolicyExplanation = {
+      rule: 'freeze_window',
+      outcome: 'rejected',
+      summary: `Not in a freeze: ${plannedInFreeze.message}. Only emergency changes, with a justification, may go ahead then; plan it outside the freeze.`,
+      figures: { planned_start: change.plannedStart?.toISOString() ?? null, planned_end: change.plannedEnd?.toISOString() ?? null },
+    };
+    await audit(tx, change, 'policy', 'policy_evaluated', now, { ...explanation });
+    return decide(tx, change, { status: 'rejected', by: ['policy'], reason: explanation.summary, at: now }, { policy: explanation });
+  }
   if (freeze && change.type !== 'emergency') {
     const explanation: PolicyExplanation = {
       rule: 'freeze_window',
@@ -143,6 +157,18 @@ async function firstDecision(tx: Database, deps: ChangeDeps, change: ChangeRow, 
     };
     await audit(tx, change, 'policy', 'policy_evaluated', now, { ...explanation });
     return decide(tx, change, { status: 'approved', by: ['policy'], reason: explanation.summary, at: now }, { policy: explanation, reviewRequired: true });
+  }
+  const conflicts = change.conflicts.filter((conflict) => conflict.kind !== 'freeze');
+  if (change.type === 'standard' && conflicts.length > 0) {
+    // A conflict needs a person's judgement: the policy does not decide, nor spend the budget.
+    const explanation: PolicyExplanation = {
+      rule: 'conflict',
+      outcome: 'needs_approval',
+      summary: `Sent to its approvers instead of the policy, because of ${conflicts.length === 1 ? 'a conflict' : `${conflicts.length} conflicts`}: ${conflictSummary(conflicts)}.`,
+      figures: { conflicts: conflicts.map(({ kind, key }) => ({ kind, key: key ?? null })) },
+    };
+    await audit(tx, change, 'policy', 'policy_evaluated', now, { ...explanation });
+    return store.updateChange(tx, change.id, { policy: explanation });
   }
   if (change.type === 'standard') {
     const explanation = evaluateStandardChange(await standardChangeFacts(tx, deps, change.service, service, sprint, now));

@@ -60,3 +60,6 @@ export async function expireStaleChanges(deps: ChangeDeps): Promise<number> {
   }
   return expired;
 }
+
+/** The CAB agenda, once per period of the catalog's `cab` schedule (src/changes/cab.ts). */
+export { postCabAgenda } from './cab';

@@ -24,6 +24,9 @@ import type { ChangeDeps } from './deps';
 import { type ChangeRequest, requestChange } from './request';
 import { cancelChange, markReviewed, recordVote } from './votes';
 import * as store from './store';
+import { calendarBlocks, gatherCalendar } from './calendar';
+import { type PlannedWindow, parseWindow } from './windows';
+import { isTimeZone } from '../time';
 
 /** `/change`, the Approve and Reject buttons, and the change modals. */
 export function register(app: App, deps: ChangeDeps): void {
@@ -70,6 +73,16 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
       await respond(ephemeral(`${changeList(open, parsed.service)}${reviewText}`));
       return;
     }
+    case 'calendar': {
+      if (parsed.service && !findService(deps.catalog, parsed.service)) {
+        return ack({ response_type: 'ephemeral', text: `There is no service "${parsed.service}". Known services: ${serviceNames(deps.catalog).join(', ') || 'none'}.` });
+      }
+      await ack();
+      const viewerTimeZone = await timeZoneOf(deps, client, command.user_id);
+      const calendar = await gatherCalendar(deps.db, deps, { now: deps.clock.now(), viewerTimeZone, service: parsed.service });
+      await respond({ response_type: 'ephemeral', text: `Change calendar${parsed.service ? ` of ${parsed.service}` : ''}`, blocks: calendarBlocks(calendar, 50) });
+      return;
+    }
     case 'cancel':
       await ack();
       return withChange(deps, String(parsed.number), true, respond, async (change) => {
@@ -86,7 +99,17 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
         });
         return;
       }
+      let window: PlannedWindow | undefined;
+      if (parsed.window) {
+        // Times without an offset are the requester's wall-clock times: only then is Slack asked for their zone.
+        const withOffsets = parsed.window.split('/').every((bound) => /(?:Z|[+-]\d{2}:\d{2})$/.test(bound));
+        const read = parseWindow(parsed.window, withOffsets ? deps.timeZone : await timeZoneOf(deps, client, command.user_id));
+        if ('problem' in read) return void (await respond(ephemeral(read.problem)));
+        window = read;
+      }
       const { change } = await requestChange(deps, {
+        plannedStart: window?.start,
+        plannedEnd: window?.end,
         service: parsed.service,
         title: parsed.title,
         type: parsed.type,
@@ -102,13 +125,26 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
   }
 }
 
+/** The person's Slack time zone (users.info), or Tandem's when Slack does not say. */
+async function timeZoneOf(deps: ChangeDeps, client: CommandArgs['client'], user: string): Promise<string> {
+  try {
+    const { user: info } = await client.users.info({ user });
+    return info?.tz && isTimeZone(info.tz) ? info.tz : deps.timeZone;
+  } catch (error) {
+    deps.logger.warn({ err: error, user }, 'could not read the time zone of a user; using the default');
+    return deps.timeZone;
+  }
+}
+
 /** What the requester is told right away. */
 function requestOutcome(deps: ChangeDeps, change: Awaited<ReturnType<typeof requestChange>>['change']): string {
   const subject = changeReference(change);
   const approvals = findService(deps.catalog, change.service)?.channels.approvals;
   switch (change.status) {
     case 'pending':
-      return `Requested ${subject}: waiting for approval ${approvals ? `in <#${approvals}>` : 'from its approvers (sent to them directly)'}.${change.policy ? `\n🧮 ${change.policy.summary}` : ''}`;
+      return `Requested ${subject}: waiting for approval ${approvals ? `in <#${approvals}>` : 'from its approvers (sent to them directly)'}.${change.policy ? `\n🧮 ${change.policy.summary}` : ''}${
+        change.conflicts.length > 0 && change.policy?.rule !== 'conflict' ? `\n⚠️ Conflicts: ${change.conflicts.map((conflict) => conflict.message).join('; ')}` : ''
+      }`;
     case 'approved':
       return `${subject} is approved. 🧮 ${change.policy?.summary ?? ''}`.trim();
     default:

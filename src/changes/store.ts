@@ -13,6 +13,16 @@ import {
 } from '../db/schema';
 
 // The change budget's queries have their own file; the domain's storage is still reached through this one.
+export {
+  changesAwaitingReview,
+  type ChangeListQuery,
+  type ConflictRow,
+  findConflictRows,
+  listChanges,
+  listOverlappingOpenChanges,
+  pendingNormalChanges,
+  plannedChangesByDay,
+} from './calendar-store';
 export { budgetSetIn, countPolicyApprovals, findBudget, insertBudget, latestBudgetBefore, lockBudget, sprintOutcomes } from './budget-store';
 
 export type NewChange = typeof changes.$inferInsert;

@@ -7,6 +7,8 @@ import { requesterMessages } from './messaging';
 import { cancelRefusal, changeKey, mayCancel, mayReview, noLongerPending, reviewRefusal, voteRefusal } from './model';
 import * as store from './store';
 import { decide, progressOf, refreshMessages } from './transitions';
+import type { OutboxMessage } from '../slack/outbox';
+import { recheckConflicts, refreshNeighbours } from './conflicts';
 
 /** Votes, rejections, cancellations and the sign-off of an emergency change's review. */
 
@@ -43,7 +45,12 @@ export async function recordVote(
       current = await decide(tx, change, { status: 'approved', by: progress.approvedBy, reason: null, at: now });
     }
     const decided = current.status !== 'pending';
-    const messages = await refreshMessages(tx, deps.catalog, current);
+    const neighbours: OutboxMessage[] = [];
+    if (decided) {
+      current = await recheckConflicts(tx, deps, current);
+      neighbours.push(...(await refreshNeighbours(tx, deps, current)));
+    }
+    const messages = [...(await refreshMessages(tx, deps.catalog, current)), ...neighbours];
     if (decided) {
       messages.push(...requesterMessages(current));
       await deps.decisions.announce(tx, current.id);
@@ -73,8 +80,8 @@ export async function closeChange(deps: ChangeDeps, changeId: string, actor: str
     const change = await store.lockChange(tx, changeId);
     if (!change) throw notFound('change_not_found', 'That change does not exist.');
     const reason = check(change);
-    const cancelled = await decide(tx, change, { status: 'cancelled', by: [actor], reason, at: deps.clock.now() });
-    await send([...(await refreshMessages(tx, deps.catalog, cancelled)), ...requesterMessages(cancelled)]);
+    const cancelled = await recheckConflicts(tx, deps, await decide(tx, change, { status: 'cancelled', by: [actor], reason, at: deps.clock.now() }));
+    await send([...(await refreshMessages(tx, deps.catalog, cancelled)), ...requesterMessages(cancelled), ...(await refreshNeighbours(tx, deps, cancelled))]);
     await deps.decisions.announce(tx, cancelled.id);
     emit({ kind: 'change', change: cancelled });
     return cancelled;

@@ -1,4 +1,5 @@
 import { changeActionIds, changeReference } from '../changes/blocks';
+import { calendarBlocks } from '../changes/module';
 import type { BoardColumn } from '../changes/store';
 import type { ChangeRow } from '../db/schema';
 import { incidentKey, severityLabel } from '../incidents/model';
@@ -24,6 +25,8 @@ export function homeView(data: HomeData, notice?: string): { type: 'home'; block
   const blocks: Block[] = [header('Tandem')];
   if (notice) blocks.push(section(notice));
   blocks.push(...approvalBlocks(data), divider(), ...boardBlocks(data), divider(), ...incidentBlocks(data));
+  // The calendar keeps to 10 of the Home's 100 blocks, whatever is planned.
+  if (data.calendar) blocks.push(divider(), ...calendarBlocks(data.calendar, 10, { title: false }));
   if (data.kpis.length > 0) blocks.push(divider(), ...kpiBlocks(data));
   blocks.push(context('`/tandem help` lists every command. This page refreshes itself when something here changes.'));
   return { type: 'home', blocks: blocks.slice(0, 100) };

@@ -1,5 +1,5 @@
 import { type Catalog, findService, isServiceTeam, policyOf, serviceNames } from '../catalog';
-import { currentBudgetSprints } from '../changes/module';
+import { type ChangeCalendar, currentBudgetSprints, gatherCalendar } from '../changes/module';
 import { votableServices } from '../changes/model';
 import { dayMs } from '../time';
 import { type Board, pendingApprovalsFor, sprintBoard } from '../changes/store';
@@ -21,6 +21,8 @@ export interface HomeData {
   /** Open incidents the viewer may see; `hiddenPrivate` counts the private ones they are not known to be in. */
   openIncidents: { total: number; latest: IncidentRow[]; hiddenPrivate: number };
   kpis: DeliveryKpis[];
+  /** The next 14 days of planned changes and freezes, of the viewer's services (or all). */
+  calendar?: ChangeCalendar;
 }
 
 /** How many rows each part of the Home reads at most; the view summarises the rest. */
@@ -46,7 +48,10 @@ export async function gatherHome(deps: MetricsDeps, viewer: string): Promise<Hom
   ]);
   const window = kpiWindow(now);
   const kpis = await Promise.all(services.slice(0, homeLimits.kpiServices).map((service) => deliveryKpis(deps, window, service)));
+  // Days are Tandem's time zone here (the Home is refreshed for many people at once); the times in it show in each reader's own.
+  const calendar = await gatherCalendar(db, { catalog, timeZone: deps.timeZone }, { now, viewerTimeZone: deps.timeZone, service: services.length === 1 ? services[0] : undefined });
   return {
+    calendar,
     viewer,
     services,
     pendingApprovals,

@@ -30,6 +30,7 @@ describe('every /api/v1 route', () => {
   it('is in the table this suite reads', () => {
     expect(table.routes.length).toBeGreaterThan(0);
     expect(table.routes.map((route) => `${route.method} ${route.path}`)).toContain('POST /incidents');
+    expect(table.routes.map((route) => `${route.method} ${route.path}`)).toContain('GET /changes');
     for (const route of table.routes) expect(concrete(route.path)).toMatch(/^[\w/-]+$/);
   });
 

@@ -22,6 +22,16 @@ export const voteChoice = pgEnum('vote_choice', ['approve', 'reject']);
 export const deploymentStatus = pgEnum('deployment_status', ['success', 'failure']);
 
 /** The explanation an automatic decision stores: the rule that decided and the figures it used. */
+/** A reason to look twice at a change: another change's overlapping window, an open SEV1/SEV2 incident, a freeze. */
+export interface ChangeConflict {
+  kind: 'change' | 'incident' | 'freeze';
+  /** CHG-n or INC-n; absent for a freeze, and for a private incident (its key and title stay in its channel). */
+  key?: string;
+  message: string;
+  /** Whether it stops the change: a freeze does, except for an emergency change. */
+  blocking?: boolean;
+}
+
 export interface PolicyExplanation {
   rule: string;
   outcome: 'approved' | 'needs_approval' | 'rejected';
@@ -58,6 +68,8 @@ export const changes = pgTable(
     decidedBy: text().array(),
     decisionReason: text(),
     policy: jsonb().$type<PolicyExplanation>(),
+    /** Conflicts as last computed: at the request, at the decision, and when a conflicting change was decided. */
+    conflicts: jsonb().$type<ChangeConflict[]>().notNull().default([]),
     /** Set when the policy approved it, so it counts against the sprint's budget. */
     approvedByPolicy: boolean().notNull().default(false),
     reviewRequired: boolean().notNull().default(false),
@@ -74,6 +86,11 @@ export const changes = pgTable(
     index('changes_pending_requested_at_idx').on(table.requestedAt).where(sql`${table.status} = 'pending'`),
     index('changes_service_deployed_at_idx').on(table.service, table.deployedAt),
     index('changes_service_failed_at_idx').on(table.service, table.failedAt),
+    // Conflicts and the calendar look only at open changes with a window.
+    index('changes_open_window_idx')
+      .on(table.service, table.plannedStart, table.plannedEnd)
+      .where(sql`${table.status} in ('pending', 'approved') and ${table.plannedStart} is not null`),
+    index('changes_planned_start_idx').on(table.plannedStart).where(sql`${table.plannedStart} is not null`),
   ],
 );
 

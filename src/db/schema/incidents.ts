@@ -76,6 +76,8 @@ export const incidents = pgTable(
     index('incidents_caused_by_change_id_idx').on(table.causedByChangeId),
     index('incidents_caused_by_deployment_id_idx').on(table.causedByDeploymentId),
     index('incidents_service_resolved_at_idx').on(table.service, table.resolvedAt),
+    // Conflicts of a change: the service's open incidents.
+    index('incidents_open_service_idx').on(table.service, table.severity).where(sql`${table.status} <> 'resolved'`),
     index('incidents_resolved_at_idx').on(table.resolvedAt),
     index('incidents_swarm_setup_pending_idx').on(table.swarmNotBefore).where(sql`${table.swarmSetup} = 'pending'`),
   ],

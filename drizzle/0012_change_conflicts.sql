@@ -1,0 +1,4 @@
+ALTER TABLE "changes" ADD COLUMN "conflicts" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
+CREATE INDEX "changes_open_window_idx" ON "changes" USING btree ("service","planned_start","planned_end") WHERE "changes"."status" in ('pending', 'approved') and "changes"."planned_start" is not null;--> statement-breakpoint
+CREATE INDEX "changes_planned_start_idx" ON "changes" USING btree ("planned_start") WHERE "changes"."planned_start" is not null;--> statement-breakpoint
+CREATE INDEX "incidents_open_service_idx" ON "incidents" USING btree ("service","severity") WHERE "incidents"."status" <> 'resolved';
