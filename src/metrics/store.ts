@@ -17,6 +17,8 @@ export interface DeploymentFigures {
   deployments: number;
   total: number;
   failed: number;
+  /** Rework: deployments of an emergency change, or sent as unplanned. */
+  unplanned: number;
   leadTimes: number;
   leadMedianSeconds: number | null;
   leadP90Seconds: number | null;
@@ -25,7 +27,7 @@ export interface DeploymentFigures {
 /**
  * Production deployments finished in the window: successes, failures (a failed
  * deployment, one whose change later failed, or one an incident was linked to),
- * and commit-to-deploy lead times.
+ * rework (unplanned ones), and commit-to-deploy lead times.
  */
 export async function deploymentFigures(db: Database, window: Window, service?: string): Promise<DeploymentFigures> {
   const lead = seconds(deployments.finishedAt, deployments.committedAt);
@@ -36,6 +38,7 @@ export async function deploymentFigures(db: Database, window: Window, service?: 
       total: sql<number>`count(*)::int`,
       failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${changes.status} = 'failed' or exists (
         select 1 from ${incidents} where ${incidents.causedByDeploymentId} = ${deployments.id}))::int`,
+      unplanned: sql<number>`count(*) filter (where ${deployments.unplanned} or ${changes.type} = 'emergency')::int`,
       leadTimes: sql<number>`count(*) filter (where ${withLeadTime})::int`,
       leadMedian: sql<string | null>`percentile_cont(0.5) within group (order by ${lead}) filter (where ${withLeadTime})`,
       leadP90: sql<string | null>`percentile_cont(0.9) within group (order by ${lead}) filter (where ${withLeadTime})`,
@@ -47,6 +50,7 @@ export async function deploymentFigures(db: Database, window: Window, service?: 
     deployments: row?.deployments ?? 0,
     total: row?.total ?? 0,
     failed: row?.failed ?? 0,
+    unplanned: row?.unplanned ?? 0,
     leadTimes: row?.leadTimes ?? 0,
     leadMedianSeconds: toNumber(row?.leadMedian),
     leadP90Seconds: toNumber(row?.leadP90),

@@ -21,6 +21,7 @@ const counts = {
   incidents: 10_000,
 };
 const samples = Number(process.env.BENCH_SAMPLES ?? 30);
+const seedSlice = 50_000;
 
 export async function run(): Promise<void> {
   if (!(await postgresReachable())) {
@@ -91,12 +92,16 @@ async function seed(db: MetricsDeps['db']): Promise<void> {
       case when i % 10 = 0 then at + interval '3 hours' end,
       at
     from (select i, now() - random() * interval '365 days' as at from generate_series(1, ${counts.changes}) as i) as generated`);
-  await db.execute(sql`
+  // In slices, so each statement stays well inside the client's statement timeout.
+  for (let first = 1; first <= counts.deployments; first += seedSlice) {
+    const last = Math.min(counts.deployments, first + seedSlice - 1);
+    await db.execute(sql`
     insert into deployments (service, environment, status, finished_at, committed_at, reported_by, created_at)
     select ${service('i')}, case when i % 10 = 0 then 'staging' else 'production' end,
       (case when i % 20 = 0 then 'failure' else 'success' end)::deployment_status,
       at, at - random() * interval '48 hours', 'api:bench', at
-    from (select i, now() - random() * interval '365 days' as at from generate_series(1, ${counts.deployments}) as i) as generated`);
+    from (select i, now() - random() * interval '365 days' as at from generate_series(${first}::int, ${last}::int) as i) as generated`);
+  }
   await db.execute(sql`
     insert into incidents (title, service, severity, declared_by, declared_at, status, resolved_at, updated_at)
     select 'incident ' || i, ${service('i')}, 1 + i % 4, 'U0DEV', at,

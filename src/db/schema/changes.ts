@@ -156,6 +156,8 @@ export const deployments = pgTable(
     finishedAt: timestamptz().notNull(),
     committedAt: timestamptz(),
     url: text(),
+    /** Sent as unplanned (a hotfix, a rollback): counts toward the deployment rework rate, as an emergency change's deployment does. */
+    unplanned: boolean().notNull().default(false),
     reportedBy: text().notNull(),
     createdAt: timestamptz().notNull(),
   },

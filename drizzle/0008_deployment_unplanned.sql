@@ -1,0 +1,1 @@
+ALTER TABLE "deployments" ADD COLUMN "unplanned" boolean DEFAULT false NOT NULL;
