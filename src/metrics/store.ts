@@ -27,24 +27,27 @@ export interface DeploymentFigures {
 /**
  * Production deployments finished in the window: successes, failures (a failed
  * deployment, one whose change later failed, or one an incident was linked to),
- * rework (unplanned ones), and commit-to-deploy lead times.
+ * rework (of an emergency change, or sent as unplanned), and commit-to-deploy lead times.
+ *
+ * One pass over the window, read from a covering index: the changes and incidents it
+ * needs are small hashed sets (failed changes, emergency changes, incident causes)
+ * rather than a join, and both percentiles come from one sort.
  */
 export async function deploymentFigures(db: Database, window: Window, service?: string): Promise<DeploymentFigures> {
   const lead = seconds(deployments.finishedAt, deployments.committedAt);
   const withLeadTime = sql`${deployments.status} = 'success' and ${deployments.committedAt} is not null`;
+  const ofChanges = (condition: SQL) => sql`${deployments.changeId} in (select ${changes.id} from ${changes} where ${condition})`;
+  const causedAnIncident = sql`${deployments.id} in (select ${incidents.causedByDeploymentId} from ${incidents} where ${incidents.causedByDeploymentId} is not null)`;
   const [row] = await db
     .select({
       deployments: sql<number>`count(*) filter (where ${deployments.status} = 'success')::int`,
       total: sql<number>`count(*)::int`,
-      failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${changes.status} = 'failed' or exists (
-        select 1 from ${incidents} where ${incidents.causedByDeploymentId} = ${deployments.id}))::int`,
-      unplanned: sql<number>`count(*) filter (where ${deployments.unplanned} or ${changes.type} = 'emergency')::int`,
+      failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${ofChanges(sql`${changes.status} = 'failed'`)} or ${causedAnIncident})::int`,
+      unplanned: sql<number>`count(*) filter (where ${deployments.unplanned} or ${ofChanges(sql`${changes.type} = 'emergency'`)})::int`,
       leadTimes: sql<number>`count(*) filter (where ${withLeadTime})::int`,
-      leadMedian: sql<string | null>`percentile_cont(0.5) within group (order by ${lead}) filter (where ${withLeadTime})`,
-      leadP90: sql<string | null>`percentile_cont(0.9) within group (order by ${lead}) filter (where ${withLeadTime})`,
+      lead: sql<number[] | null>`percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${lead}) filter (where ${withLeadTime})`,
     })
     .from(deployments)
-    .leftJoin(changes, eq(changes.id, deployments.changeId))
     .where(and(production, gte(deployments.finishedAt, window.from), lt(deployments.finishedAt, window.to), ofService(deployments.service, service)));
   return {
     deployments: row?.deployments ?? 0,
@@ -52,8 +55,8 @@ export async function deploymentFigures(db: Database, window: Window, service?: 
     failed: row?.failed ?? 0,
     unplanned: row?.unplanned ?? 0,
     leadTimes: row?.leadTimes ?? 0,
-    leadMedianSeconds: toNumber(row?.leadMedian),
-    leadP90Seconds: toNumber(row?.leadP90),
+    leadMedianSeconds: toNumber(row?.lead?.[0]),
+    leadP90Seconds: toNumber(row?.lead?.[1]),
   };
 }
 

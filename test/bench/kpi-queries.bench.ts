@@ -82,7 +82,7 @@ export async function run(): Promise<void> {
   }
 }
 
-async function seed(db: MetricsDeps['db']): Promise<void> {
+export async function seed(db: MetricsDeps['db']): Promise<void> {
   const service = (column: string) => sql.raw(`'s' || lpad(((${column} % ${counts.services}) + 1)::text, 3, '0')`);
   await db.execute(sql`
     insert into changes (service, title, type, risk, environment, requested_by, requested_at, sprint, status, deployed_at, failed_at, updated_at)

@@ -74,6 +74,10 @@ export const changes = pgTable(
     index('changes_pending_requested_at_idx').on(table.requestedAt).where(sql`${table.status} = 'pending'`),
     index('changes_service_deployed_at_idx').on(table.service, table.deployedAt),
     index('changes_service_failed_at_idx').on(table.service, table.failedAt),
+    // The few changes the deployment KPIs look up (failed ones, emergencies), without reading the rest.
+    index('changes_failed_or_emergency_idx')
+      .on(table.id, table.status, table.type)
+      .where(sql`${table.status} = 'failed' or ${table.type} = 'emergency'`),
   ],
 );
 
@@ -163,7 +167,16 @@ export const deployments = pgTable(
   },
   (table) => [
     index('deployments_service_finished_at_idx').on(table.service, table.environment, table.finishedAt),
-    index('deployments_environment_finished_at_idx').on(table.environment, table.finishedAt),
+    // Covers every column the all-services KPIs read, so they are an index-only scan of the window.
+    index('deployments_environment_finished_at_covering_idx').on(
+      table.environment,
+      table.finishedAt,
+      table.status,
+      table.committedAt,
+      table.changeId,
+      table.unplanned,
+      table.id,
+    ),
     index('deployments_change_id_idx').on(table.changeId),
   ],
 );

@@ -1,0 +1,3 @@
+DROP INDEX "deployments_environment_finished_at_idx";--> statement-breakpoint
+CREATE INDEX "changes_failed_or_emergency_idx" ON "changes" USING btree ("id","status","type") WHERE "changes"."status" = 'failed' or "changes"."type" = 'emergency';--> statement-breakpoint
+CREATE INDEX "deployments_environment_finished_at_covering_idx" ON "deployments" USING btree ("environment","finished_at","status","committed_at","change_id","unplanned","id");
