@@ -29,34 +29,42 @@ export interface DeploymentFigures {
  * deployment, one whose change later failed, or one an incident was linked to),
  * rework (of an emergency change, or sent as unplanned), and commit-to-deploy lead times.
  *
- * One pass over the window, read from a covering index: the changes and incidents it
- * needs are small hashed sets (failed changes, emergency changes, incident causes)
- * rather than a join, and both percentiles come from one sort.
+ * Two passes over the window, side by side on two connections, both read from a
+ * covering index: the counts (which PostgreSQL may split across parallel workers;
+ * failed and emergency changes and incident causes are small hashed sets, not a join)
+ * and the lead times (both percentiles from one sort, which cannot run in parallel).
  */
 export async function deploymentFigures(db: Database, window: Window, service?: string): Promise<DeploymentFigures> {
-  const lead = seconds(deployments.finishedAt, deployments.committedAt);
+  const inWindow = and(production, gte(deployments.finishedAt, window.from), lt(deployments.finishedAt, window.to), ofService(deployments.service, service));
   const withLeadTime = sql`${deployments.status} = 'success' and ${deployments.committedAt} is not null`;
   const ofChanges = (condition: SQL) => sql`${deployments.changeId} in (select ${changes.id} from ${changes} where ${condition})`;
   const causedAnIncident = sql`${deployments.id} in (select ${incidents.causedByDeploymentId} from ${incidents} where ${incidents.causedByDeploymentId} is not null)`;
-  const [row] = await db
-    .select({
-      deployments: sql<number>`count(*) filter (where ${deployments.status} = 'success')::int`,
-      total: sql<number>`count(*)::int`,
-      failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${ofChanges(sql`${changes.status} = 'failed'`)} or ${causedAnIncident})::int`,
-      unplanned: sql<number>`count(*) filter (where ${deployments.unplanned} or ${ofChanges(sql`${changes.type} = 'emergency'`)})::int`,
-      leadTimes: sql<number>`count(*) filter (where ${withLeadTime})::int`,
-      lead: sql<number[] | null>`percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${lead}) filter (where ${withLeadTime})`,
-    })
-    .from(deployments)
-    .where(and(production, gte(deployments.finishedAt, window.from), lt(deployments.finishedAt, window.to), ofService(deployments.service, service)));
+  const [[counts], [leads]] = await Promise.all([
+    db
+      .select({
+        deployments: sql<number>`count(*) filter (where ${deployments.status} = 'success')::int`,
+        total: sql<number>`count(*)::int`,
+        failed: sql<number>`count(*) filter (where ${deployments.status} = 'failure' or ${ofChanges(sql`${changes.status} = 'failed'`)} or ${causedAnIncident})::int`,
+        unplanned: sql<number>`count(*) filter (where ${deployments.unplanned} or ${ofChanges(sql`${changes.type} = 'emergency'`)})::int`,
+      })
+      .from(deployments)
+      .where(inWindow),
+    db
+      .select({
+        count: sql<number>`count(*)::int`,
+        percentiles: sql<number[] | null>`percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${seconds(deployments.finishedAt, deployments.committedAt)})`,
+      })
+      .from(deployments)
+      .where(and(inWindow, withLeadTime)),
+  ]);
   return {
-    deployments: row?.deployments ?? 0,
-    total: row?.total ?? 0,
-    failed: row?.failed ?? 0,
-    unplanned: row?.unplanned ?? 0,
-    leadTimes: row?.leadTimes ?? 0,
-    leadMedianSeconds: toNumber(row?.lead?.[0]),
-    leadP90Seconds: toNumber(row?.lead?.[1]),
+    deployments: counts?.deployments ?? 0,
+    total: counts?.total ?? 0,
+    failed: counts?.failed ?? 0,
+    unplanned: counts?.unplanned ?? 0,
+    leadTimes: leads?.count ?? 0,
+    leadMedianSeconds: toNumber(leads?.percentiles?.[0]),
+    leadP90Seconds: toNumber(leads?.percentiles?.[1]),
   };
 }
 
