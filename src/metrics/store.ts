@@ -36,7 +36,8 @@ export interface DeploymentFigures {
  */
 export async function deploymentFigures(db: Database, window: Window, service?: string): Promise<DeploymentFigures> {
   const inWindow = and(production, gte(deployments.finishedAt, window.from), lt(deployments.finishedAt, window.to), ofService(deployments.service, service));
-  const withLeadTime = sql`${deployments.status} = 'success' and ${deployments.committedAt} is not null`;
+  // A lead time needs a commit time; the stored lead is null exactly when that is missing.
+  const withLeadTime = sql`${deployments.status} = 'success' and ${deployments.leadSeconds} is not null`;
   const ofChanges = (condition: SQL) => sql`${deployments.changeId} in (select ${changes.id} from ${changes} where ${condition})`;
   const causedAnIncident = sql`${deployments.id} in (select ${incidents.causedByDeploymentId} from ${incidents} where ${incidents.causedByDeploymentId} is not null)`;
   const [[counts], [leads]] = await Promise.all([
@@ -52,7 +53,7 @@ export async function deploymentFigures(db: Database, window: Window, service?: 
     db
       .select({
         count: sql<number>`count(*)::int`,
-        percentiles: sql<number[] | null>`percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${seconds(deployments.finishedAt, deployments.committedAt)})`,
+        percentiles: sql<number[] | null>`percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${deployments.leadSeconds})`,
       })
       .from(deployments)
       .where(and(inWindow, withLeadTime)),
