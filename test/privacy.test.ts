@@ -322,6 +322,7 @@ describe('the improvement report’s view of private incidents', () => {
     changeFailureRate: { rate: 0, failed: 0, total: 7, band: 'elite' },
     timeToRestore: { medianSeconds: 1800, incidents: 3, band: 'elite' },
     changeSuccessRate: { rate: 1, succeeded: 7, total: 7 },
+    deploymentReworkRate: { rate: 0, unplanned: 0, total: 7 },
     incidentsBySeverity: [],
     changeBudget: [],
   };

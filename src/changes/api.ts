@@ -79,6 +79,7 @@ const deploymentBody = (clock: Clock) =>
       finished_at: dateTime.optional(),
       committed_at: dateTime.optional(),
       url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((value) => !hasNul(value), nulMessage).optional(),
+      unplanned: z.boolean({ error: 'must be true or false' }).optional(),
     })
     .superRefine((body, ctx) => {
       const finishedAt = body.finished_at ?? new Date(clock.now().getTime() + clockSkewMs);
@@ -181,6 +182,7 @@ export function changeRoutes(deps: ChangeDeps): ApiRoute[] {
           finishedAt: input.finished_at,
           committedAt: input.committed_at,
           url: input.url,
+          unplanned: input.unplanned,
           reportedBy: `api:${token.name}`,
         });
         return { status: 201, body: deploymentResource(deployment, updated) };
@@ -324,6 +326,7 @@ export function deploymentResource(deployment: DeploymentRow, change?: ChangeRow
     finished_at: deployment.finishedAt.toISOString(),
     committed_at: deployment.committedAt?.toISOString() ?? null,
     url: deployment.url,
+    unplanned: deployment.unplanned,
     reported_by: deployment.reportedBy,
     created_at: deployment.createdAt.toISOString(),
   };

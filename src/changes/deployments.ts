@@ -22,6 +22,8 @@ interface DeploymentReport {
   finishedAt?: Date;
   committedAt?: Date;
   url?: string;
+  /** Rework: a fix or rollback nobody planned (DORA's deployment rework rate). */
+  unplanned?: boolean;
   reportedBy: string;
 }
 
@@ -55,6 +57,7 @@ export async function recordDeployment(deps: ChangeDeps, report: DeploymentRepor
       finishedAt: report.finishedAt ?? now,
       committedAt: report.committedAt ?? null,
       url: report.url ?? null,
+      unplanned: report.unplanned ?? false,
       reportedBy: report.reportedBy,
       createdAt: now,
     });

@@ -46,6 +46,7 @@ export function kpiResource(kpis: DeliveryKpis) {
       band: kpis.timeToRestore.band,
     },
     change_success_rate: { ...kpis.changeSuccessRate },
+    deployment_rework_rate: { ...kpis.deploymentReworkRate },
     incidents_by_severity: kpis.incidentsBySeverity.map((row) => ({
       severity: row.severity,
       declared: row.declared,

@@ -17,7 +17,7 @@ const duration = (seconds: number | null) => (seconds === null ? '—' : formatD
 const rate = (value: number | null) => (value === null ? '—' : percent(value));
 
 export function kpiLines(kpis: DeliveryKpis): string[] {
-  const { deploymentFrequency: df, leadTime: lt, changeFailureRate: cfr, timeToRestore: ttr, changeSuccessRate: csr } = kpis;
+  const { deploymentFrequency: df, leadTime: lt, changeFailureRate: cfr, timeToRestore: ttr, changeSuccessRate: csr, deploymentReworkRate: drr } = kpis;
   const perDay = df.perDay >= 1 ? `${df.perDay.toFixed(1)}/day` : `${(df.perDay * 7).toFixed(1)}/week`;
   return [
     `*Deployment frequency* ${perDay} (${df.deployments} deploys)${band(df.band)}`,
@@ -25,6 +25,7 @@ export function kpiLines(kpis: DeliveryKpis): string[] {
     `*Change failure rate* ${rate(cfr.rate)} (${cfr.failed} of ${cfr.total})${band(cfr.band)}`,
     `*Time to restore* median ${duration(ttr.medianSeconds)} (${ttr.incidents} incidents)${band(ttr.band)}`,
     `*Change success rate* ${rate(csr.rate)} (${csr.succeeded} of ${csr.total})`,
+    `*Deployment rework rate* ${rate(drr.rate)} (${drr.unplanned} unplanned of ${drr.total})`,
   ];
 }
 
@@ -102,6 +103,7 @@ export function improvementReport(report: ServiceReport): { text: string; blocks
       before.timeToRestore.band,
     ]),
     movement('Change success rate', now.changeSuccessRate.rate, before.changeSuccessRate.rate, 'higher', percent),
+    `${movement('Deployment rework rate', now.deploymentReworkRate.rate, before.deploymentReworkRate.rate, 'lower', percent)} (${now.deploymentReworkRate.unplanned} unplanned of ${now.deploymentReworkRate.total})`,
   ];
   const behind = [
     ...report.failedChanges.map((change) => `• 💥 ${changeReference(change)}: ${toMrkdwn(change.failureReason ?? 'failed')}`),

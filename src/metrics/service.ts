@@ -29,6 +29,8 @@ export interface DeliveryKpis {
   changeFailureRate: { rate: number | null; failed: number; total: number; band: Band | null };
   timeToRestore: { medianSeconds: number | null; incidents: number; band: Band | null };
   changeSuccessRate: { rate: number | null; succeeded: number; total: number };
+  /** DORA 2024's fifth key: the share of production deployments that were unplanned (emergency changes, hotfixes). */
+  deploymentReworkRate: { rate: number | null; unplanned: number; total: number };
   incidentsBySeverity: store.IncidentFigures[];
   changeBudget: Array<{ sprint: string; budget: number; used: number }>;
 }
@@ -66,6 +68,7 @@ export async function deliveryKpis(deps: MetricsDeps, window: Window, service?: 
       succeeded: outcomes.succeeded,
       total: outcomes.succeeded + outcomes.failed,
     },
+    deploymentReworkRate: { rate: ratio(deploys.unplanned, deploys.total), unplanned: deploys.unplanned, total: deploys.total },
     incidentsBySeverity: bySeverity,
     changeBudget: budget,
   };

@@ -16,8 +16,9 @@ report: { channel: C0DELIVERY, cron: "0 9 * * 1", timezone: UTC }
 async function seed(t: Harness) {
   const { db } = t.database.handle;
   const at = (iso: string) => new Date(iso);
-  const deploy = (finished: string, status: 'success' | 'failure' = 'success') => ({
+  const deploy = (finished: string, status: 'success' | 'failure' = 'success', unplanned = false) => ({
     service: 'payments',
+    unplanned,
     environment: 'production',
     status,
     finishedAt: at(finished),
@@ -29,7 +30,7 @@ async function seed(t: Harness) {
     deploy('2026-11-10T10:00:00Z'),
     deploy('2026-11-12T10:00:00Z'),
     deploy('2026-11-17T10:00:00Z'),
-    deploy('2026-11-18T10:00:00Z'),
+    deploy('2026-11-18T10:00:00Z', 'success', true),
     deploy('2026-11-19T10:00:00Z', 'failure'),
   ]);
   await db.insert(changes).values({
@@ -88,6 +89,7 @@ describe('continual-improvement report', () => {
     expect(text).toContain('Continual improvement · payments');
     expect(text).toContain('*Deployments* 2 · ⚪ steady');
     expect(text).toContain('*Change failure rate* 33.3% · 🔴 worse than 0% · 🟢 elite → 🔴 low');
+    expect(text).toContain('*Deployment rework rate* 33.3% · 🔴 worse than 0% (1 unplanned of 3)');
     expect(text).toContain('💥 *CHG-1* Enable 3DS v2: the production deployment failed');
     expect(text).toContain('🔥 *INC-1* Card payments declined (SEV2, restored in 45m)');
     expect(text).toContain('success rate fell from 100% to 75%: budget 10 → 8');

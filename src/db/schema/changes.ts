@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -91,6 +92,10 @@ export const changes = pgTable(
       .on(table.service, table.plannedStart, table.plannedEnd)
       .where(sql`${table.status} in ('pending', 'approved') and ${table.plannedStart} is not null`),
     index('changes_planned_start_idx').on(table.plannedStart).where(sql`${table.plannedStart} is not null`),
+    // The few changes the deployment KPIs look up (failed ones, emergencies), without reading the rest.
+    index('changes_failed_or_emergency_idx')
+      .on(table.id, table.status, table.type)
+      .where(sql`${table.status} = 'failed' or ${table.type} = 'emergency'`),
   ],
 );
 
@@ -172,13 +177,26 @@ export const deployments = pgTable(
     startedAt: timestamptz(),
     finishedAt: timestamptz().notNull(),
     committedAt: timestamptz(),
+    /** Commit to finish, in seconds: stored, so the lead-time percentiles sort it without computing it per row. */
+    leadSeconds: doublePrecision().generatedAlwaysAs((): SQL => sql`extract(epoch from ${deployments.finishedAt} - ${deployments.committedAt})`),
     url: text(),
+    /** Sent as unplanned (a hotfix, a rollback): counts toward the deployment rework rate, as an emergency change's deployment does. */
+    unplanned: boolean().notNull().default(false),
     reportedBy: text().notNull(),
     createdAt: timestamptz().notNull(),
   },
   (table) => [
     index('deployments_service_finished_at_idx').on(table.service, table.environment, table.finishedAt),
-    index('deployments_environment_finished_at_idx').on(table.environment, table.finishedAt),
+    // Covers every column the all-services KPIs read, so they are an index-only scan of the window.
+    index('deployments_environment_finished_at_covering_idx').on(
+      table.environment,
+      table.finishedAt,
+      table.status,
+      table.leadSeconds,
+      table.changeId,
+      table.unplanned,
+      table.id,
+    ),
     index('deployments_change_id_idx').on(table.changeId),
   ],
 );
