@@ -5,7 +5,9 @@ import {
   type IncidentPostmortemRow,
   type IncidentRow,
   incidentEvents,
+  incidentMessages,
   incidentPostmortems,
+  incidentRoles,
   incidents,
   type ProblemRow,
   problems,
@@ -260,7 +262,8 @@ export async function listProblems(db: Database, incidentId: string): Promise<Pr
 /**
  * Open incidents as one person may see them, newest first (the Home shows them). A
  * private incident is theirs to see only when Tandem knows them to be in its channel:
- * they declared it or command it (both were invited). Others count private incidents, never read them.
+ * they declared it, command it or hold one of its roles, were named at declaration
+ * (all of them invited), or have posted there. Others count private incidents, never read them.
  */
 export async function openIncidentsFor(
   db: Database,
@@ -269,7 +272,10 @@ export async function openIncidentsFor(
 ): Promise<{ total: number; latest: IncidentRow[]; hiddenPrivate: number }> {
   const open = ne(incidents.status, 'resolved');
   // `is not distinct from` keeps an incident without a commander a plain false, never null.
-  const seenBy = sql`(not ${incidents.private} or ${incidents.declaredBy} = ${viewer} or ${incidents.commander} is not distinct from ${viewer})`;
+  const seenBy = sql`(not ${incidents.private} or ${incidents.declaredBy} = ${viewer} or ${incidents.commander} is not distinct from ${viewer}
+    or ${viewer} = any(${incidents.swarmInvite})
+    or exists (select 1 from ${incidentRoles} where ${incidentRoles.incidentId} = ${incidents.id} and ${incidentRoles.userId} = ${viewer})
+    or exists (select 1 from ${incidentMessages} where ${incidentMessages.incidentId} = ${incidents.id} and ${incidentMessages.user} = ${viewer}))`;
   const [counted, latest] = await Promise.all([
     db
       .select({

@@ -127,17 +127,20 @@ describe('App Home', () => {
   });
 
   it('shows a private incident only to the people Tandem knows are in it, and counts it for everyone else', async () => {
-    t.slack.addUser({ id: 'U0CMD', name: 'commander' });
-    await t.simulator.command('U0DEV', 'C0GENERAL', '/incident', 'SECRET-OUTAGE-TITLE service=search --private');
+    for (const [id, name] of [['U0CMD', 'commander'], ['U0NAMED', 'named'], ['U0SCRIBE', 'scribe'], ['U0TALK', 'talker']]) t.slack.addUser({ id: id!, name: name! });
+    await t.simulator.command('U0DEV', 'C0GENERAL', '/incident', 'SECRET-OUTAGE-TITLE service=search --private <@U0NAMED>');
     await t.idle();
     await t.simulator.command('U0DEV', 'C0GENERAL', '/incident', 'Search timeouts service=search');
     await t.idle();
     const [secret] = await t.database.handle.db.select().from(incidents).where(eq(incidents.private, true));
     expect(secret!.channelId).toBeTruthy();
     await t.simulator.command('U0DEV', secret!.channelId!, '/incident', 'commander <@U0CMD>');
+    await t.simulator.command('U0DEV', secret!.channelId!, '/incident', 'role scribe <@U0SCRIBE>');
+    await t.simulator.say('U0TALK', secret!.channelId!, 'I can see the same errors');
     await t.idle();
 
-    for (const insider of ['U0DEV', 'U0CMD']) {
+    // Declarer, commander, named at declaration, a role holder, someone who posted there.
+    for (const insider of ['U0DEV', 'U0CMD', 'U0NAMED', 'U0SCRIBE', 'U0TALK']) {
       const home = await openHome(insider);
       expect(home).toContain('*INC-1* 🔒 SECRET-OUTAGE-TITLE');
       expect(home).toContain(secret!.channelId!);
