@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { invalid } from '../errors';
 
 /**
@@ -21,3 +21,11 @@ export function decodeCursor<T>(cursor: string, position: z.ZodType<T>): T {
     { field: 'cursor', message: 'must be the next_cursor of a previous page' },
   ]);
 }
+
+/** A list's `limit` query parameter: 1 to 100 items a page, 50 unless asked. */
+export const pageLimit = z.coerce
+  .number({ error: 'must be a whole number from 1 to 100' })
+  .int('must be a whole number from 1 to 100')
+  .min(1, 'must be a whole number from 1 to 100')
+  .max(100, 'must be a whole number from 1 to 100')
+  .default(50);

@@ -15,7 +15,7 @@ import type { ChangeDeps } from './deps';
 import { recordDeployment } from './deployments';
 import { requestChange } from './request';
 import { findChangeById, listChanges } from './store';
-import { decodeCursor, encodeCursor } from '../api/cursor';
+import { decodeCursor, encodeCursor, pageLimit } from '../api/cursor';
 import { findService, unknownService } from '../catalog';
 
 const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit hash');
@@ -44,12 +44,7 @@ const listQuery = z
     from: dateTime.optional(),
     to: dateTime.optional(),
     cursor: z.string().min(1).optional(),
-    limit: z.coerce
-      .number({ error: 'must be a whole number from 1 to 100' })
-      .int('must be a whole number from 1 to 100')
-      .min(1, 'must be a whole number from 1 to 100')
-      .max(100, 'must be a whole number from 1 to 100')
-      .default(50),
+    limit: pageLimit,
   })
   .refine((query) => !query.from || !query.to || query.from < query.to, { path: ['to'], message: 'must be after from' });
 

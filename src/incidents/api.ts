@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../api/cursor';
+import { decodeCursor, encodeCursor, pageLimit } from '../api/cursor';
 import { parseBody } from '../api/errors';
 import type { ApiRoute } from '../api/router';
 import type { ApiToken } from '../api/tokens';
@@ -38,12 +38,7 @@ const listQuery = z.object({
   status: z.enum(['open', 'resolved'], { error: 'must be open or resolved' }).optional(),
   service: z.string().min(1).optional(),
   cursor: z.string().min(1).optional(),
-  limit: z.coerce
-    .number({ error: 'must be a whole number from 1 to 100' })
-    .int('must be a whole number from 1 to 100')
-    .min(1, 'must be a whole number from 1 to 100')
-    .max(100, 'must be a whole number from 1 to 100')
-    .default(50),
+  limit: pageLimit,
 });
 
 /** Where a page ended: the last incident's declared_at and id. */
