@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { apiScopes, createApiToken, listApiTokens, revokeApiToken } from '../api/tokens';
 import { ConfigError, loadDatabaseConfig, loadGateConfig } from '../config';
@@ -121,7 +122,7 @@ async function runGateCommand(values: Record<string, string | string[] | boolean
   );
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}`;
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`))
     .then((code) => {

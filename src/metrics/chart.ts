@@ -1,4 +1,4 @@
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
 
 /**
  * The trend chart of the continual-improvement report: deployments per period as
@@ -71,6 +71,10 @@ export function trendChartSvg(title: string, points: TrendPoint[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">${parts.join('')}</svg>`;
 }
 
+// The native renderer is loaded on the first chart, not at start-up: most processes never draw one.
+const require = createRequire(import.meta.url);
+
 export function renderPng(svg: string): Buffer {
+  const { Resvg } = require('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
   return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
 }

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { sendJson } from '../api/router';
 import type { Catalog } from '../catalog';
 import type { Logger } from '../log';
+import { projectFile } from '../paths';
 import { requirePerson, SandboxRequestError, type WorkspaceActions } from './actions';
 import { demoStart } from './demo';
 import type { LiveWorkspace } from './live-workspace';
@@ -20,7 +20,7 @@ import { personView } from './person-view';
  * delivers it to Tandem signed as Slack would. Bodies are JSON, checked here.
  */
 
-const pageDirectory = fileURLToPath(new URL('./page/', import.meta.url));
+const pageDirectory = projectFile('src/sandbox/page');
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { projectFile } from '../paths';
 
 /**
  * What the sandbox takes from Tandem's Slack app manifest, so the stand-in offers
@@ -54,7 +55,7 @@ const manifestSchema = z.object({
   settings: z.object({ event_subscriptions: z.object({ bot_events: z.array(z.string()).default([]) }).optional() }),
 });
 
-const manifestPath = new URL('../../manifests/slack-app.yaml', import.meta.url);
+const manifestPath = projectFile('manifests/slack-app.yaml');
 
 export function readManifest(file: URL | string = manifestPath): AppManifest {
   const manifest = manifestSchema.parse(parse(readFileSync(file, 'utf8')));

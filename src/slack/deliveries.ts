@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
+import { preparedPerDatabase } from '../db/prepared';
 import { slackDeliveries } from '../db/schema';
 import { withinDeadline } from '../db/unavailable';
 import type { Clock } from '../time';
@@ -42,13 +44,21 @@ const eventType = (body: unknown) => z.looseObject({ event: z.looseObject({ type
  */
 const claimDeadlineMs = 1_500;
 
+/**
+ * The claim is the one statement before every ack, so it is prepared once per
+ * database: the ack then costs one round trip and no SQL building.
+ */
+const insertDelivery = preparedPerDatabase((db) =>
+  db
+    .insert(slackDeliveries)
+    .values({ key: sql.placeholder('key'), receivedAt: sql.placeholder('receivedAt') })
+    .onConflictDoNothing()
+    .returning({ key: slackDeliveries.key })
+    .prepare('claim_slack_delivery'),
+);
+
 /** True the first time a key is seen, in any instance; false for every repeat. Throws DatabaseUnavailable after 1.5 s. */
 export async function claimDelivery(db: Database, clock: Clock, key: string): Promise<boolean> {
-  const insert = db
-    .insert(slackDeliveries)
-    .values({ key, receivedAt: clock.now() })
-    .onConflictDoNothing()
-    .returning({ key: slackDeliveries.key });
-  const rows = await withinDeadline(insert.execute(), claimDeadlineMs, 'recording a Slack delivery');
+  const rows = await withinDeadline(insertDelivery(db).execute({ key, receivedAt: clock.now() }), claimDeadlineMs, 'recording a Slack delivery');
   return rows.length > 0;
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
@@ -45,23 +46,64 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a TypeScript entry point as its own process and waits until `ready` answers 200. */
+/** Starts an entry point as its own process (TypeScript through the tsx loader, JavaScript with plain node) and waits until `ready` answers 200. */
 export async function startProcess(entry: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+  return (await startTimed(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], env, ready)).child;
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** From spawning the process to the first 200 from its readiness URL. */
+  readyMs: number;
+}
+
+/** Spawns `command args` (node itself unless told otherwise) and times it to its first 200 at `ready`, polled every 10 ms. */
+export async function startTimed(args: string[], env: Record<string, string>, ready: string, command = process.execPath): Promise<Started> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', process.env.BENCH_CHILD_LOGS ? 'inherit' : 'ignore', 'inherit'],
   });
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+  const deadline = started + 60_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
     const answered = await fetch(ready).then(
       (response) => response.ok,
       () => false,
     );
-    if (answered) return child;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (answered) return { child, readyMs: performance.now() - started };
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   child.kill();
-  throw new Error(`${entry} did not become ready at ${ready}`);
+  throw new Error(`${args.join(' ')} did not become ready at ${ready}`);
+}
+
+/** Stops a child with SIGTERM and waits for it to exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A process's resident memory now and at its peak, in MB, from /proc (Linux). */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds a process has used so far (user + system), from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ", utime and stime are the 12th and 13th fields, in clock ticks (100 a second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The one child process of `pid` (npm's shell after `exec`, the server), from /proc (Linux). */
+export function childPidOf(pid: number): number | undefined {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.length > 0 ? Number(children[0]) : undefined;
 }
 
 export interface LoadResult {

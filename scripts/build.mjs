@@ -1,0 +1,113 @@
+// Builds what `npm start`, `npm run migrate` and `npm run tandem` run: src/main.ts and
+// src/cli/main.ts bundled by esbuild into dist/ as plain JavaScript, so production
+// never runs TypeScript through a loader. A build takes a second or two on a busy
+// machine, so it is skipped when dist/ is newer than every file that went into it
+// (recorded in dist/inputs.json). `--force` always builds.
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const outdir = path.resolve(root, process.env.TANDEM_BUILD_DIR ?? 'dist');
+const record = path.join(outdir, 'inputs.json');
+const entryPoints = { main: 'src/main.ts', cli: 'src/cli/main.ts' };
+/** Files that decide the build besides the sources it reads (npm keeps packages' own old modification times, so installs show in the lock files). */
+const alwaysInputs = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build.mjs'];
+
+/**
+ * Left to Node at run time: PGlite finds its WebAssembly and data files next to its
+ * own module, and resvg is a native addon. (pino is bundled: Tandem uses no transports,
+ * the one part of it that loads files by name.)
+ */
+const external = ['@electric-sql/pglite', '@resvg/resvg-js', 'esbuild'];
+
+function upToDate() {
+  let built;
+  try {
+    built = JSON.parse(readFileSync(record, 'utf8'));
+  } catch {
+    return false;
+  }
+  if (built.entryPoints !== JSON.stringify(entryPoints) || built.external !== JSON.stringify(external)) return false;
+  for (const file of [...built.inputs, ...alwaysInputs]) {
+    let modified;
+    try {
+      modified = statSync(path.join(root, file)).mtimeMs;
+    } catch {
+      // A file that is gone (package-lock.json in a checkout without one) changed the build only if it was read.
+      if (alwaysInputs.includes(file)) continue;
+      return false;
+    }
+    if (modified >= built.startedAt) return false;
+  }
+  return true;
+}
+
+async function build() {
+  const startedAt = Date.now();
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints,
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external,
+    // Bundled CommonJS packages (Bolt, its HTTP stack) call require() for Node's own modules.
+    banner: { js: "import { createRequire as __tandemCreateRequire } from 'node:module'; const require = __tandemCreateRequire(import.meta.url);" },
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+    write: false,
+  });
+  mkdirSync(outdir, { recursive: true });
+  // Each file is written aside and renamed into place, so a process started by a
+  // concurrent `npm start` (web and release together) never reads half a bundle.
+  const inputs = Object.keys(result.metafile.inputs);
+  const files = [
+    ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
+    { path: record, contents: JSON.stringify({ startedAt, entryPoints: JSON.stringify(entryPoints), external: JSON.stringify(external), inputs }) },
+  ];
+  for (const file of files) {
+    const aside = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(aside, file.contents);
+    renameSync(aside, file.path);
+  }
+}
+
+/**
+ * A freshly initialised embedded database, made once per PGlite version: Tandem's
+ * first start on an empty TANDEM_DATA_DIR unpacks it instead of running initdb, which
+ * would more than double that start's peak memory (src/db/client.ts). Making it peaks
+ * near 750 MB, once, here.
+ */
+async function makeEmbeddedTemplate() {
+  const require = createRequire(import.meta.url);
+  const packageJson = path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  const { version } = JSON.parse(readFileSync(packageJson, 'utf8'));
+  const template = path.join(outdir, `pglite-${version}.tar.gz`);
+  if (existsSync(template)) return;
+  const { PGlite } = await import('@electric-sql/pglite');
+  // The same settings as src/db/client.ts, so the template's initdb sizes itself alike.
+  const settings = ['-c', 'shared_buffers=16MB'];
+  const database = await PGlite.create(undefined, { startParams: [...PGlite.defaultStartParams, ...settings], initDbStartParams: settings });
+  const dump = await database.dumpDataDir('gzip');
+  await database.close();
+  mkdirSync(outdir, { recursive: true });
+  const aside = `${template}.${process.pid}.tmp`;
+  writeFileSync(aside, Buffer.from(await dump.arrayBuffer()));
+  renameSync(aside, template);
+}
+
+if (process.argv.includes('--force') || !upToDate()) {
+  try {
+    await build();
+  } catch (error) {
+    process.stderr.write(`tandem: the build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+await makeEmbeddedTemplate();
