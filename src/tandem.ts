@@ -7,7 +7,6 @@ import { createChanges } from './changes/module';
 import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { DomainEvents } from './events';
-import { createGitHub } from './github/module';
 import { createHome } from './home/module';
 import { closeServer, createHttpServer, listen } from './http/server';
 import { createIncidents, type SwarmSetupWorker } from './incidents/module';
@@ -62,7 +61,8 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
       ...{ slack: slack.client, durableSlack: slack.outboxClient, shutdown: shutdown.signal, timeZone: config.timeZone, botUserId: slack.botUserId },
     };
     const incidents = createIncidents(context);
-    const github = config.github ? createGitHub(context, config.github) : undefined;
+    // Loaded only when configured: Octokit is ~10 MB of memory that most installations never use.
+    const github = config.github ? (await import('./github/module')).createGitHub(context, config.github) : undefined;
     const modules: DomainModule[] = [incidents, createChanges(context), createSprints(context), createMetrics(context), createHome(context), ...(github ? [github] : [])];
     for (const module of modules) {
       module.register?.(slack.app);
