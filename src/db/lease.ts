@@ -1,5 +1,7 @@
+import { type Column, isNull, lt, or, type SQL } from 'drizzle-orm';
+
 /**
- * Leases on claimed rows (outbox messages, swarm set-ups) are short, so the work of an
+ * Leases on claimed rows (outbox messages, swarm set-ups, GitHub calls, postmortem uploads) are short, so the work of an
  * instance that died is taken over within seconds; while the work is alive, its
  * instance renews them, so slow work is never taken over from a live instance.
  */
@@ -18,3 +20,6 @@ export async function whileRenewing<T>(renew: () => Promise<unknown>, onRenewalE
     clearInterval(timer);
   }
 }
+
+/** A row's lease is free to claim: never taken, or run out by `now`. */
+export const leaseFree = (lockedUntil: Column, now: Date): SQL | undefined => or(isNull(lockedUntil), lt(lockedUntil, now));

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
+import { leaseFree } from '../db/lease';
 import {
   type GitHubCallRow,
   type GitHubDeliveryRow,
@@ -133,7 +134,7 @@ export async function claimDueCalls(db: Database, now: Date, leaseUntil: Date, l
       and(
         eq(githubCalls.status, 'pending'),
         lte(githubCalls.notBefore, now),
-        or(isNull(githubCalls.lockedUntil), lt(githubCalls.lockedUntil, now)),
+        leaseFree(githubCalls.lockedUntil, now),
         eq(githubCalls.id, oldestOfGate),
       ),
     )

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { leaseFree } from '../db/lease';
 import {
   type IncidentEventRow,
   type IncidentPostmortemRow,
@@ -75,7 +76,7 @@ export async function claimSwarmSetup(db: Database, id: string, now: Date, locke
       and(
         eq(incidents.id, id),
         again ? undefined : eq(incidents.swarmSetup, 'pending'),
-        or(isNull(incidents.swarmLockedUntil), lt(incidents.swarmLockedUntil, now)),
+        leaseFree(incidents.swarmLockedUntil, now),
       ),
     )
     .returning();
@@ -95,7 +96,7 @@ export async function claimDueSwarmSetups(
       and(
         eq(incidents.swarmSetup, 'pending'),
         or(lte(incidents.swarmNotBefore, now), and(isNull(incidents.swarmNotBefore), lte(incidents.declaredAt, claim.untouchedBefore))),
-        or(isNull(incidents.swarmLockedUntil), lt(incidents.swarmLockedUntil, now)),
+        leaseFree(incidents.swarmLockedUntil, now),
       ),
     )
     .orderBy(incidents.number)
@@ -201,7 +202,7 @@ export async function claimDuePostmortems(db: Database, now: Date, lockedUntil: 
       and(
         eq(incidentPostmortems.state, 'pending'),
         lte(incidentPostmortems.notBefore, now),
-        or(isNull(incidentPostmortems.lockedUntil), lt(incidentPostmortems.lockedUntil, now)),
+        leaseFree(incidentPostmortems.lockedUntil, now),
       ),
     )
     .limit(limit)

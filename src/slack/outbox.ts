@@ -1,11 +1,11 @@
 import type { WebClient } from '@slack/web-api';
-import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
 import { type OutboxRow, slackOutbox } from '../db/schema';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
-import { leaseMs, whileRenewing } from '../db/lease';
+import { leaseFree, leaseMs, whileRenewing } from '../db/lease';
 import { PollingLoop } from '../jobs/polling-loop';
 import { classifyDeliveryError, type DeliveryOutcome } from './delivery-errors';
 import { WorkspacePause } from './workspace-pause';
@@ -192,7 +192,7 @@ export class OutboxWorker {
         and(
           eq(slackOutbox.status, 'pending'),
           lte(slackOutbox.notBefore, now),
-          or(isNull(slackOutbox.lockedUntil), lt(slackOutbox.lockedUntil, now)),
+          leaseFree(slackOutbox.lockedUntil, now),
           or(isNull(slackOutbox.channel), eq(slackOutbox.id, oldestPendingOfChannel)),
         ),
       )
