@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { match } from 'path-to-regexp';
 import type { Database } from '../db/client';
 import { hasNul } from '../fields';
+import { BodyTooLarge, readBody } from '../http/body';
 import type { Logger } from '../log';
 import type { Clock } from '../time';
 import { ApiError, toErrorEnvelope } from './errors';
@@ -85,7 +86,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
           { required: found.route.scopes, granted: token.scopes },
         );
       }
-      const rawBody = req.method === 'GET' ? '' : await readBody(req);
+      const rawBody = req.method === 'GET' ? '' : await readApiBody(req);
       const body = parseJson(rawBody);
       let signal: AbortSignal | undefined;
       const request: ApiRequest = {
@@ -176,17 +177,12 @@ async function authenticate(req: IncomingMessage, tokens: TokenVerifier): Promis
   return token;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBodyBytes) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw tooLarge();
-    chunks.push(chunk as Buffer);
+async function readApiBody(req: IncomingMessage): Promise<string> {
+  try {
+    return await readBody(req, maxBodyBytes);
+  } catch (error) {
+    throw error instanceof BodyTooLarge ? tooLarge() : error;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const tooLarge = () => new ApiError(413, 'payload_too_large', `Request bodies are limited to ${maxBodyBytes} bytes (1 MiB).`);

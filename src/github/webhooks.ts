@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhooks } from '@octokit/webhooks';
+import type { z } from 'zod';
 import { sendJson } from '../api/router';
+import { BodyTooLarge, readBody } from '../http/body';
 import type { GitHubDeps } from './deps';
 import { recordDeploymentStatus } from './deployments';
 import { gateRun } from './gate';
@@ -27,8 +29,9 @@ export function createWebhookHandler(deps: GitHubDeps) {
     }
     let body: string;
     try {
-      body = await readBody(req);
-    } catch {
+      body = await readBody(req, maxPayloadBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
       return sendJson(res, 413, { error: { code: 'payload_too_large', message: `Webhook payloads are limited to ${maxPayloadBytes} bytes.` } });
     }
     const signature = header(req, 'x-hub-signature-256');
@@ -107,7 +110,7 @@ async function handle(deps: GitHubDeps, event: string, payload: Record<string, u
   if (event === 'deployment_protection_rule') {
     if (payload.action !== 'requested') return `ignored: action ${String(payload.action)}`;
     const parsed = protectionRuleRequested.safeParse(payload);
-    if (!parsed.success) return `ignored: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`;
+    if (!parsed.success) return unreadable(parsed.error);
     const rule = parsed.data;
     const runId = runIdOfCallback(rule.deployment_callback_url);
     if (runId === undefined) return 'ignored: the callback URL names no workflow run';
@@ -123,22 +126,14 @@ async function handle(deps: GitHubDeps, event: string, payload: Record<string, u
     return 'ignored' in outcome ? `ignored: ${outcome.ignored}` : `change ${outcome.change.id}${outcome.created ? '' : ' (found)'}`;
   }
   const parsed = deploymentStatusCreated.safeParse(payload);
-  if (!parsed.success) return `ignored: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`;
+  if (!parsed.success) return unreadable(parsed.error);
   return recordDeploymentStatus(deps, parsed.data);
 }
+
+/** A payload the schema cannot read is ignored, with what was wrong with it. */
+const unreadable = (error: z.ZodError): string => `ignored: ${error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxPayloadBytes) throw new Error('too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

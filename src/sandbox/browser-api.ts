@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { sendJson } from '../api/router';
 import type { Catalog } from '../catalog';
+import { BodyTooLarge, readBody } from '../http/body';
 import type { Logger } from '../log';
 import { projectFile } from '../paths';
 import { requirePerson, SandboxRequestError, type WorkspaceActions } from './actions';
@@ -146,15 +147,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (!req.headers['content-type']?.startsWith('application/json')) {
     throw new SandboxRequestError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new SandboxRequestError(413, 'payload_too_large', `Request bodies are limited to ${maxBodyBytes} bytes.`);
-    chunks.push(chunk as Buffer);
+  let body: string;
+  try {
+    body = await readBody(req, maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw new SandboxRequestError(413, 'payload_too_large', `Request bodies are limited to ${maxBodyBytes} bytes.`);
+    throw error;
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body);
   } catch {
     throw new SandboxRequestError(400, 'malformed_json', 'The request body is not valid JSON.');
   }
