@@ -58,11 +58,27 @@ async function build() {
     external,
     // Bundled CommonJS packages (Bolt, its HTTP stack) call require() for Node's own modules.
     banner: { js: "import { createRequire as __tandemCreateRequire } from 'node:module'; const require = __tandemCreateRequire(import.meta.url);" },
+    // No comments, no indentation, ASCII only: V8 keeps the whole source in memory, and
+    // one non-ASCII character in a comment makes it two bytes a character. Names stay,
+    // so stack traces read as the source does.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    charset: 'ascii',
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
     write: false,
   });
+  for (const file of result.outputFiles.filter((output) => output.path.endsWith('.js'))) {
+    // esbuild escapes strings but leaves regex literals as written.
+    const at = file.text.search(/[^\x00-\x7f]/);
+    if (at >= 0) {
+      throw new Error(
+        `${path.relative(root, file.path)} has a non-ASCII character (near "${file.text.slice(Math.max(0, at - 40), at + 10)}"): V8 would keep the whole bundle at two bytes a character. Build that regular expression from a string.`,
+      );
+    }
+  }
   mkdirSync(outdir, { recursive: true });
   // Each file is written aside and renamed into place, so a process started by a
   // concurrent `npm start` (web and release together) never reads half a bundle.

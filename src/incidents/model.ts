@@ -85,12 +85,14 @@ export function parseStatus(value: string): IncidentStatus | undefined {
 export const isResolved = (incident: { status: IncidentStatus }) => incident.status === 'resolved';
 
 const transliterations: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th' };
+// Built from a string, not a regex literal: the bundle escapes strings to ASCII (scripts/build.mjs).
+const transliterated = new RegExp(`[${Object.keys(transliterations).join('')}]`, 'g');
 
 /** Lower-case ASCII words joined by hyphens: accents folded, emoji and punctuation dropped. */
 export function slugify(text: string): string {
   return text
     .toLowerCase()
-    .replace(/[ßæœøłđðþ]/g, (letter) => transliterations[letter] ?? '')
+    .replace(transliterated, (letter) => transliterations[letter] ?? '')
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^a-z0-9]+/g, '-')

@@ -176,11 +176,15 @@ function channelHint(verb: 'subscribe' | 'unsubscribe'): string {
     : '`/sprint unsubscribe` takes one channel picked from Slack’s suggestions, for example `/sprint unsubscribe #acme-customers`.';
 }
 
+// Built from a string, not a regex literal: the bundle escapes strings to ASCII (scripts/build.mjs).
+const quotes = '"\'`“”‘’';
+const surroundingQuotes = new RegExp(`^[${quotes}]+|[${quotes}]+$`, 'g');
+
 /** `#channel [<cron>] [<tz>]`: the time zone is the last word when it names one (or looks like one). */
 function parseSubscribe(words: string[], withService: WithService): SprintCommand {
   const channel = channelToken.exec(words[0] ?? '')?.[1];
   if (!channel) return invalid(channelHint('subscribe'));
-  const rest = words.slice(1).map((word) => word.replace(/^["'`“”‘’]+|["'`“”‘’]+$/g, '')).filter(Boolean);
+  const rest = words.slice(1).map((word) => word.replace(surroundingQuotes, '')).filter(Boolean);
   const last = rest.at(-1);
   const looksLikeZone = last !== undefined && /[A-Za-z]/.test(last) && (last.includes('/') || isTimeZone(last));
   const timeZone = looksLikeZone ? last : undefined;

@@ -17,9 +17,10 @@ export interface Running {
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** Runs a Tandem entry point (src/main.ts, src/cli/main.ts) as its own process, as `npm` would. */
+/** Runs a Tandem entry point as its own process: TypeScript (src/main.ts) through the loader, the build (dist/main.js) as `npm start` does. */
 export function runTandem(entry: string, args: string[], env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, entry, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
