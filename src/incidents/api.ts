@@ -176,7 +176,8 @@ function parseQuery<T extends z.ZodType>(schema: T, query: URLSearchParams): z.i
   throw invalid('validation_failed', `The query is not valid: ${details.map((detail) => `${detail.field} ${detail.message}`).join('; ')}.`, details);
 }
 
-const isUuid = (value: string) => z.uuid().safeParse(value).success;
+const uuid = z.uuid();
+const isUuid = (value: string) => uuid.safeParse(value).success;
 
 const seesPrivate = (token: ApiToken) => token.scopes.includes('incidents:private');
 

@@ -17,9 +17,12 @@ export function registerReminderActions(app: App, deps: IncidentDeps): void {
   }
 }
 
+/** **I'll take command** carries the incident's id. */
+const incidentButton = z.uuid();
+
 async function onTakeCommand(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
   await ack();
-  const click = readClick(body, z.uuid());
+  const click = readClick(body, incidentButton);
   const current = await requireIncident(deps.db, click.value);
   // The question was answered already: a second volunteer does not take command from the first.
   if (current.commander) {

@@ -227,10 +227,13 @@ async function isPerson(deps: IncidentDeps, user: string): Promise<boolean> {
   }
 }
 
+/** **Link as cause** carries the listed change's reference. */
+const listedChange = z.string();
+
 /** **Link as cause** on the declaration's list of recent changes. */
 async function onLinkAsCause(deps: IncidentDeps, { ack, body, respond }: ActionArgs) {
   await ack();
-  const click = readClick(body, z.string());
+  const click = readClick(body, listedChange);
   const incident = await linkListedCause(deps, click.value, click.user);
   await respond(ephemeral(`Linked as the cause of ${incidentKey(incident.number)}.`));
 }

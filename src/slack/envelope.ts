@@ -14,7 +14,8 @@ export type SlackBody =
   | { kind: 'ignored'; reason: string }
   | { kind: 'malformed'; reason: string };
 
-const stringOrObject = z.union([z.string(), z.looseObject({})]);
+const jsonObject = z.looseObject({});
+const stringOrObject = z.union([z.string(), jsonObject]);
 const user = z.looseObject({ id: z.string() });
 const responseUrls = z.array(z.looseObject({ response_url: z.string() })).optional();
 
@@ -74,7 +75,7 @@ export function readSlackBody(contentType: string | undefined, raw: string): Sla
   } catch {
     return { kind: 'malformed', reason: 'the body is not valid JSON' };
   }
-  const object = z.looseObject({}).safeParse(parsed);
+  const object = jsonObject.safeParse(parsed);
   if (!object.success) return { kind: 'malformed', reason: 'the body is not a JSON object' };
   const body = object.data;
   if (body.type === 'url_verification') {
