@@ -7,6 +7,7 @@ import type { Database, DatabaseHandle } from './db/client';
 import type { DomainEvents } from './events';
 import type { Schedule } from './jobs/scheduler';
 import type { Logger } from './log';
+import type { ReadOnlyCommands } from './slack/deliveries';
 import type { OutboxTopicHandler, OutboxWorker } from './slack/outbox';
 import type { Clock } from './time';
 
@@ -38,6 +39,8 @@ export interface ModuleContext {
 export interface DomainModule {
   /** Slack commands, actions, views, shortcuts and events. */
   register?(app: App): void;
+  /** Which texts of this domain's slash commands only read: no delivery claim, answered in the ack. */
+  readOnlyCommands?: ReadOnlyCommands;
   /** REST routes under /api/v1. */
   routes?: ApiRoute[];
   /** What happens after this domain's outbox messages are sent or given up on. */

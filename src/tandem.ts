@@ -16,6 +16,7 @@ import type { Logger } from './log';
 import { createMetrics } from './metrics/module';
 import type { DomainModule, ModuleContext } from './module';
 import { createSlackApp } from './slack/app';
+import type { ReadOnlyCommands } from './slack/deliveries';
 import { OutboxWorker } from './slack/outbox';
 import { createSprints } from './sprints/module';
 import { type Clock, systemClock } from './time';
@@ -53,7 +54,9 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     if (config.migrateOnStart) await database.migrate();
     const { db } = database;
     const background = new BackgroundWork((error) => logger.error({ err: error }, 'background work failed'));
-    const slack = await createSlackApp({ config: config.slack, logger, db, clock, background });
+    // Filled from the domains, which are made with the Slack app's clients below; read per request.
+    const readOnlyCommands: ReadOnlyCommands = {};
+    const slack = await createSlackApp({ config: config.slack, logger, db, clock, background, readOnlyCommands });
     const outbox = new OutboxWorker({ db, client: slack.outboxClient, clock, logger });
     const shutdown = new AbortController();
     const context: ModuleContext = {
@@ -66,6 +69,7 @@ export async function startTandem(options: TandemOptions): Promise<Tandem> {
     const modules: DomainModule[] = [incidents, createChanges(context), createSprints(context), createMetrics(context), createHome(context), ...(github ? [github] : [])];
     for (const module of modules) {
       module.register?.(slack.app);
+      Object.assign(readOnlyCommands, module.readOnlyCommands);
       for (const [topic, handler] of module.outboxHandlers ?? []) outbox.on(topic, handler);
     }
     // Keys kept only to recognise retries expire; sent outbox rows are kept a week for inspection.

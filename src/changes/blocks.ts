@@ -174,19 +174,22 @@ export function deploymentNotice(change: ChangeRow, deployment: { status: 'succe
     : { text: `💥 ${changeReference(change)} failed to deploy to ${deployment.environment}.${link}` };
 }
 
-export function changeList(open: ChangeRow[], service?: string): string {
+/** `/change list`: open changes, then emergency changes whose review is not signed off. */
+export function changeList(board: { open: ChangeRow[]; awaitingReview: ChangeRow[] }, service?: string): string {
+  const { open, awaitingReview } = board;
+  const reviews = awaitingReview.length
+    ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${awaitingReview.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`
+    : '';
   if (open.length === 0) {
-    return service ? `No open changes of ${service}. Request one with \`/change ${service} <title>\`.` : 'No open changes. Request one with `/change <service> <title>`.';
+    return `${service ? `No open changes of ${service}. Request one with \`/change ${service} <title>\`.` : 'No open changes. Request one with `/change <service> <title>`.'}${reviews}`;
   }
-  return [
-    service ? `*Open changes of ${service}*` : '*Open changes*',
-    ...open.map(
-      (change) =>
-        `• ${changeReference(change)} · ${change.service} → ${change.environment} · ${statusLabels[change.status]} · ${actorMention(change.requestedBy)}${
-          change.plannedStart && change.plannedEnd ? ` · 🗓 ${slackDate(change.plannedStart)} → ${slackDate(change.plannedEnd)}` : ''
-        }${change.conflicts.length > 0 ? `\n    ⚠️ ${toMrkdwn(truncate(change.conflicts.map((conflict) => conflict.message).join('; '), 300))}` : ''}`,
-    ),
-  ].join('\n');
+  const lines = open.map(
+    (change) =>
+      `• ${changeReference(change)} · ${change.service} → ${change.environment} · ${statusLabels[change.status]} · ${actorMention(change.requestedBy)}${
+        change.plannedStart && change.plannedEnd ? ` · 🗓 ${slackDate(change.plannedStart)} → ${slackDate(change.plannedEnd)}` : ''
+      }${change.conflicts.length > 0 ? `\n    ⚠️ ${toMrkdwn(truncate(change.conflicts.map((conflict) => conflict.message).join('; '), 300))}` : ''}`,
+  );
+  return [service ? `*Open changes of ${service}*` : '*Open changes*', ...lines].join('\n') + reviews;
 }
 
 export function requestModal(catalog: Catalog, defaults: { service?: string; title?: string; type?: ChangeType } = {}): ModalView {

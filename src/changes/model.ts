@@ -106,6 +106,7 @@ export type ChangeCommand =
   | { kind: 'calendar'; service?: string }
   | { kind: 'open_modal'; service?: string }
   | { kind: 'cancel'; number: number }
+  | { kind: 'reviewed'; number: number }
   | { kind: 'request'; service: string; title: string; type: ChangeType; risk?: ChangeRisk; environment?: string; ref?: string; window?: string }
   | { kind: 'invalid'; message: string };
 
@@ -130,6 +131,12 @@ export function parseChangeCommand(input: string): ChangeCommand {
   if (first === 'cancel') {
     const number = words.length === 2 ? parseKeyNumber(words[1]!, 'CHG') : undefined;
     return number === undefined ? { kind: 'invalid', message: '`/change cancel` takes the change to cancel, for example `/change cancel CHG-42`.' } : { kind: 'cancel', number };
+  }
+  if (first === 'reviewed') {
+    const number = words.length === 2 ? parseKeyNumber(words[1]!, 'CHG') : undefined;
+    return number === undefined
+      ? { kind: 'invalid', message: '`/change reviewed` takes the emergency change whose review you sign off, for example `/change reviewed CHG-42`.' }
+      : { kind: 'reviewed', number };
   }
   const service = first;
   const options: Record<string, string> = {};
@@ -163,6 +170,11 @@ export function parseChangeCommand(input: string): ChangeCommand {
     ...(options.window ? { window: options.window } : {}),
   };
 }
+
+const readOnlyKinds: ReadonlySet<ChangeCommand['kind']> = new Set(['help', 'invalid', 'list', 'calendar']);
+
+/** `/change` texts that only read: they need no delivery claim (see ReadOnlyCommands). */
+export const changeCommandReadsOnly = (text: string) => readOnlyKinds.has(parseChangeCommand(text).kind);
 
 /** The freeze window covering `at` for a service; dates are whole days in `timeZone`. */
 export function activeFreeze(catalog: Catalog, service: string, at: Date, timeZone: string): FreezeWindow | undefined {

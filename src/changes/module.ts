@@ -3,6 +3,7 @@ import { changeRoutes } from './api';
 import { DecisionFeed } from './decisions';
 import type { ChangeDeps } from './deps';
 import { changeTopics } from './messaging';
+import { changeCommandReadsOnly } from './model';
 import { rememberApprovalMessage } from './request';
 import { expireStaleChanges, postCabAgenda, remindApprovers } from './scheduled';
 import { register } from './slack';
@@ -29,6 +30,7 @@ export function createChanges(ctx: ModuleContext): DomainModule {
   const deps: ChangeDeps = { ...ctx, decisions };
   return {
     register: (app) => register(app, deps),
+    readOnlyCommands: { '/change': changeCommandReadsOnly },
     routes: changeRoutes(deps),
     outboxHandlers: [
       // Where Slack put an approval request, so it can be updated in place once decided.

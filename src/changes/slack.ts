@@ -2,8 +2,8 @@ import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { findService, serviceNames, serviceOfChannel } from '../catalog';
 import { onFormFields } from '../slack/errors';
+import { readBeforeAck } from '../slack/ack';
 import { ephemeral, replyTo } from '../slack/replies';
-import { parseKeyNumber } from '../references';
 import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
 import { readViewState } from '../slack/view-state';
@@ -38,16 +38,7 @@ export function register(app: App, deps: ChangeDeps): void {
 }
 
 async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client }: CommandArgs) {
-  const text = fromCommandText(command.text);
-  const [word, reference, ...rest] = text.trim().split(/\s+/);
-  if (word?.toLowerCase() === 'reviewed') {
-    await ack();
-    return withChange(deps, reference, rest.length === 0, respond, async (change) => {
-      await markReviewed(deps, change.id, command.user_id);
-      await respond(ephemeral(`${changeReference(change)}: review signed off.`));
-    });
-  }
-  const parsed = parseChangeCommand(text);
+  const parsed = parseChangeCommand(fromCommandText(command.text));
   switch (parsed.kind) {
     case 'help':
       return ack({ response_type: 'ephemeral', text: helpText() });
@@ -64,14 +55,9 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
       if (parsed.service && !findService(deps.catalog, parsed.service)) {
         return ack({ response_type: 'ephemeral', text: `There is no service "${parsed.service}" to list. Known services: ${serviceNames(deps.catalog).join(', ') || 'none'}; \`/change list\` shows every open change.` });
       }
-      await ack();
-      const open = await store.listOpenChanges(deps.db, 20, parsed.service);
-      const reviews = await store.listChangesAwaitingReview(deps.db, 20, parsed.service);
-      const reviewText = reviews.length
-        ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${reviews.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`
-        : '';
-      await respond(ephemeral(`${changeList(open, parsed.service)}${reviewText}`));
-      return;
+      // One query, answered in the ack itself: no second call to Slack.
+      const board = await readBeforeAck(store.listChangeBoard(deps.db, 20, parsed.service), 'listing open changes');
+      return ack(ephemeral(changeList(board, parsed.service)));
     }
     case 'calendar': {
       if (parsed.service && !findService(deps.catalog, parsed.service)) {
@@ -85,9 +71,15 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
     }
     case 'cancel':
       await ack();
-      return withChange(deps, String(parsed.number), true, respond, async (change) => {
+      return withChange(deps, parsed.number, respond, async (change) => {
         const cancelled = await cancelChange(deps, change.id, command.user_id);
         await respond(ephemeral(`${changeReference(cancelled)}: ${decisionLine(cancelled)}`));
+      });
+    case 'reviewed':
+      await ack();
+      return withChange(deps, parsed.number, respond, async (change) => {
+        await markReviewed(deps, change.id, command.user_id);
+        await respond(ephemeral(`${changeReference(change)}: review signed off.`));
       });
     case 'request': {
       await ack();
@@ -154,16 +146,10 @@ function requestOutcome(deps: ChangeDeps, change: Awaited<ReturnType<typeof requ
 
 async function withChange(
   deps: ChangeDeps,
-  reference: string | undefined,
-  wellFormed: boolean,
+  number: number,
   respond: RespondFn,
   run: (change: NonNullable<Awaited<ReturnType<typeof store.findChangeByNumber>>>) => Promise<void>,
 ) {
-  const number = reference && wellFormed ? parseKeyNumber(reference, 'CHG') : undefined;
-  if (number === undefined) {
-    await respond(ephemeral('Name the change, for example `CHG-42`.'));
-    return;
-  }
   const change = await store.findChangeByNumber(deps.db, number);
   if (!change) {
     await respond(ephemeral(`There is no ${changeKey(number)}.`));
@@ -194,9 +180,11 @@ async function onReject(deps: ChangeDeps, args: ActionArgs) {
   await args.client.views.open({ trigger_id: click.triggerId, view: rejectModal(change) });
 }
 
+const rejectMetadata = z.object({ changeId: z.uuid() });
+
 async function onRejectSubmitted(deps: ChangeDeps, { ack, view, body }: ViewArgs) {
   const state = readViewState(view);
-  const metadata = state.metadata(z.object({ changeId: z.uuid() }));
+  const metadata = state.metadata(rejectMetadata);
   const reason = state.text(changeFieldIds.reason);
   if (!metadata || !reason) {
     await ack({ response_action: 'errors', errors: { [changeFieldIds.reason]: metadata ? 'Say why you reject it.' : 'This form is out of date.' } });

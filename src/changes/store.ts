@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import { hourMs } from '../time';
@@ -67,27 +68,38 @@ export async function updateChange(db: Database, id: string, patch: ChangePatch)
   return row;
 }
 
-/** Open changes: waiting for approval, or approved and not yet deployed. */
-/** Pending and approved changes, newest first; of one service when it is given. */
-export async function listOpenChanges(db: Database, limit: number, service?: string): Promise<ChangeRow[]> {
-  const open = inArray(changes.status, ['pending', 'approved']);
-  return db
-    .select()
-    .from(changes)
-    .where(service ? and(eq(changes.service, service), open) : open)
-    .orderBy(desc(changes.requestedAt))
-    .limit(limit);
-}
+/**
+ * What `/change list` shows, in one statement: open changes (waiting for approval,
+ * or approved and not yet deployed) newest first, and emergency changes whose
+ * retrospective review is not signed off, oldest first; at most `limit` of each.
+ * Prepared once per database, for every service and for one.
+ */
+const changeBoardStatements = preparedPerDatabase((db) => {
+  const statement = (inService: SQL | undefined, name: string) => {
+    const listed = (list: 'open' | 'review') => ({ ...getTableColumns(changes), list: sql<typeof list>`${list}::text`.as('list') });
+    const open = db
+      .select(listed('open'))
+      .from(changes)
+      .where(and(inArray(changes.status, ['pending', 'approved']), inService))
+      .orderBy(desc(changes.requestedAt))
+      .limit(sql.placeholder('limit'));
+    const awaitingReview = db
+      .select(listed('review'))
+      .from(changes)
+      .where(and(eq(changes.reviewRequired, true), inService))
+      .orderBy(asc(changes.requestedAt))
+      .limit(sql.placeholder('limit'));
+    return unionAll(open, awaitingReview).prepare(name);
+  };
+  return { all: statement(undefined, 'change_board'), ofService: statement(eq(changes.service, sql.placeholder('service')), 'change_board_of_service') };
+});
 
-/** Emergency changes whose retrospective review is not signed off. */
-export async function listChangesAwaitingReview(db: Database, limit: number, service?: string): Promise<ChangeRow[]> {
-  const awaiting = eq(changes.reviewRequired, true);
-  return db
-    .select()
-    .from(changes)
-    .where(service ? and(eq(changes.service, service), awaiting) : awaiting)
-    .orderBy(asc(changes.requestedAt))
-    .limit(limit);
+export async function listChangeBoard(db: Database, limit: number, service?: string): Promise<{ open: ChangeRow[]; awaitingReview: ChangeRow[] }> {
+  const statements = changeBoardStatements(db);
+  const rows = await (service === undefined ? statements.all.execute({ limit }) : statements.ofService.execute({ limit, service }));
+  const board = { open: [] as ChangeRow[], awaitingReview: [] as ChangeRow[] };
+  for (const { list, ...change } of rows) (list === 'open' ? board.open : board.awaitingReview).push(change);
+  return board;
 }
 
 /** Recent changes that may have caused an incident (approved, deployed or failed), of one service or all. */

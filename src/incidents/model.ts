@@ -140,6 +140,11 @@ export type IncidentCommand =
   | { kind: 'catchup' }
   | { kind: 'invalid'; message: string };
 
+const readOnlyKinds: ReadonlySet<IncidentCommand['kind']> = new Set(['help', 'invalid', 'followups', 'timeline', 'catchup']);
+
+/** `/incident` texts that only read: they need no delivery claim (see ReadOnlyCommands). */
+export const incidentCommandReadsOnly = (text: string) => readOnlyKinds.has(parseIncidentCommand(text).kind);
+
 const mention = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
 
 export function parseIncidentCommand(input: string): IncidentCommand {

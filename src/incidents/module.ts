@@ -3,6 +3,7 @@ import { incidentRoutes } from './api';
 import type { IncidentDeps } from './deps';
 import { completeFollowUpOfFeature } from './follow-ups';
 import { noticeTopic } from './messaging';
+import { incidentCommandReadsOnly } from './model';
 import { recordUndeliveredNotice } from './notices';
 import { archiveHandler } from './archive';
 import { reminderTopic } from './reminders';
@@ -29,6 +30,7 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
       register(app, deps);
       registerConversation(app, deps);
     },
+    readOnlyCommands: { '/incident': incidentCommandReadsOnly },
     routes: incidentRoutes(deps),
     schedules: incidentSchedules(deps),
     outboxHandlers: [

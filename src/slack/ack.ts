@@ -1,4 +1,5 @@
 import type { AckFn } from '@slack/bolt';
+import { withinDeadline } from '../db/unavailable';
 
 /**
  * Whether Slack has had its answer to one delivery. Until the ack, a failure can be
@@ -28,4 +29,14 @@ export const acknowledgementKey = 'acknowledgement';
 export function acknowledgementOf(context: Record<string, unknown>): Acknowledgement | undefined {
   const value = context[acknowledgementKey];
   return value instanceof Acknowledgement ? value : undefined;
+}
+
+/**
+ * Slack waits 3 s for an ack. A read answered in it (`/change list`) gives up after
+ * this long, and the person is told the database did not answer, while Slack still listens.
+ */
+const readBeforeAckMs = 1_500;
+
+export function readBeforeAck<T>(work: Promise<T>, what: string): Promise<T> {
+  return withinDeadline(work, readBeforeAckMs, what);
 }

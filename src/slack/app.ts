@@ -7,7 +7,7 @@ import type { Database } from '../db/client';
 import { boltLogger, type Logger } from '../log';
 import type { Clock } from '../time';
 import { Acknowledgement, acknowledgementKey } from './ack';
-import { claimDelivery, deliveryKey } from './deliveries';
+import { claimDelivery, deliveryKey, type ReadOnlyCommands } from './deliveries';
 import { answerFailures, answerWith, databaseUnavailableMessage } from './errors';
 import { SlackRequestReceiver } from './receiver';
 
@@ -30,6 +30,8 @@ export interface SlackAppOptions {
   db: Database;
   clock: Clock;
   background: BackgroundWork;
+  /** The domains' read-only commands, which need no delivery claim; read when a request arrives. */
+  readOnlyCommands: ReadOnlyCommands;
 }
 
 export class SlackStartupError extends Error {
@@ -68,7 +70,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   }
 
   app.use(answerFailures(logger));
-  app.use(dropRepeatedDeliveries(options.db, options.clock, logger));
+  app.use(dropRepeatedDeliveries(options, logger));
   // Listener failures are answered by answerFailures; what reaches Bolt's handler failed before any middleware ran.
   app.error(async (error) => {
     logger.error({ err: error }, 'slack request failed');
@@ -141,9 +143,9 @@ class AcknowledgingApp extends App {
  * Slack's retries and proxies never run an action twice. The key is claimed in the
  * database, so this holds across instances.
  */
-function dropRepeatedDeliveries(db: Database, clock: Clock, logger: Logger) {
+function dropRepeatedDeliveries({ db, clock, readOnlyCommands }: Pick<SlackAppOptions, 'db' | 'clock' | 'readOnlyCommands'>, logger: Logger) {
   return async (args: AnyMiddlewareArgs & AllMiddlewareArgs) => {
-    const key = deliveryKey(args.body);
+    const key = deliveryKey(args.body, readOnlyCommands);
     if (!key) return args.next();
     const ack = 'ack' in args ? (args.ack as (response?: unknown) => Promise<void>) : undefined;
     let first: boolean;

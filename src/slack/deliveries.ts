@@ -5,24 +5,35 @@ import { preparedPerDatabase } from '../db/prepared';
 import { slackDeliveries } from '../db/schema';
 import { withinDeadline } from '../db/unavailable';
 import type { Clock } from '../time';
+import { fromCommandText } from './text';
 
 const deliveryFields = z.looseObject({
   type: z.string().optional(),
   event_id: z.string().optional(),
   command: z.string().optional(),
+  text: z.string().optional(),
   trigger_id: z.string().optional(),
 });
 
 /**
+ * Per slash command, which of its texts only read (`/change list`, `/incident
+ * timeline`): a repeat of one changes nothing, so it needs no claim and its answer
+ * can go straight into the ack. Each domain declares its own, beside its parser.
+ */
+export type ReadOnlyCommands = Partial<Record<string, (text: string) => boolean>>;
+
+/**
  * What identifies one delivery from Slack: a retry of it carries the same key. Every
  * command, click and submission has its own trigger_id; events have an event_id.
- * Options requests and anything else without such an id are never deduplicated.
+ * Options requests, read-only commands and anything else without such an id are
+ * never deduplicated.
  */
-export function deliveryKey(body: unknown): string | undefined {
+export function deliveryKey(body: unknown, readOnly: ReadOnlyCommands = {}): string | undefined {
   const parsed = deliveryFields.safeParse(body);
   if (!parsed.success) return undefined;
-  const { type, event_id: eventId, command, trigger_id: triggerId } = parsed.data;
+  const { type, event_id: eventId, command, text, trigger_id: triggerId } = parsed.data;
   if (type === 'event_callback' && eventId) return selfDeduplicatingEvents.has(eventType(body)) ? undefined : `event:${eventId}`;
+  if (command && readOnly[command]?.(fromCommandText(text ?? ''))) return undefined;
   if (command && triggerId) return `command:${triggerId}`;
   if (type && ['block_actions', 'view_submission', 'shortcut', 'message_action'].includes(type) && triggerId) {
     return `${type}:${triggerId}`;
@@ -36,7 +47,8 @@ export function deliveryKey(body: unknown): string | undefined {
  * so they need no claim: a busy incident channel costs no round trip for it.
  */
 const selfDeduplicatingEvents = new Set<string | undefined>(['message', 'pin_added', 'pin_removed', 'reaction_added', 'reaction_removed']);
-const eventType = (body: unknown) => z.looseObject({ event: z.looseObject({ type: z.string() }) }).safeParse(body).data?.event.type;
+const typedEvent = z.looseObject({ event: z.looseObject({ type: z.string() }) });
+const eventType = (body: unknown) => typedEvent.safeParse(body).data?.event.type;
 
 /**
  * The claim runs before the ack, and Slack gives up on an ack after 3 s: past this,

@@ -84,6 +84,11 @@ export type SprintCommand =
   | { kind: 'unsubscribe'; channel: string; service?: string }
   | { kind: 'subscriptions'; service?: string };
 
+const readOnlyKinds: ReadonlySet<SprintCommand['kind']> = new Set(['help', 'invalid', 'show', 'requests', 'subscriptions']);
+
+/** `/sprint` texts that only read: they need no delivery claim (see ReadOnlyCommands). */
+export const sprintCommandReadsOnly = (text: string) => readOnlyKinds.has(parseSprintCommand(text).kind);
+
 const channelToken = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
 
 export function parseSprintCommand(input: string): SprintCommand {

@@ -4,6 +4,7 @@ import { postScheduledDigests, remindAboutUnlinkedRequests } from './scheduled';
 import type { SprintDeps } from './deps';
 import { handleUndeliverableDigest, recordDigestPosted } from './digests';
 import { digestTopic } from './messaging';
+import { sprintCommandReadsOnly } from './model';
 import { register } from './slack';
 
 /** What other domains use of sprints: incident follow-ups enter the backlog as internal `PRB-n` features. */
@@ -14,6 +15,7 @@ export function createSprints(ctx: ModuleContext): DomainModule {
   const deps: SprintDeps = ctx;
   return {
     register: (app) => register(app, deps),
+    readOnlyCommands: { '/sprint': sprintCommandReadsOnly },
     routes: sprintRoutes(deps),
     outboxHandlers: [
       digestTopic.handler({

@@ -76,10 +76,12 @@ async function runCommand(
   const service = serviceForCommand(catalog, parsed.service, channel);
   switch (parsed.kind) {
     case 'show': {
-      const sprint = await requireCurrentSprint(deps.db, service);
       const onTeam = isServiceTeam(catalog, service, user);
-      const digest = renderSprintDigest(digestView(sprint, await store.listFeatures(deps.db, sprint.id), onTeam ? 'team' : 'customers'));
-      return onTeam ? [digest, { text: await openRequestsText(deps, service) }] : [digest];
+      // The sprint, then its features and (for the team) the open requests side by side: two round trips.
+      const sprint = await requireCurrentSprint(deps.db, service);
+      const [features, requests] = await Promise.all([store.listFeatures(deps.db, sprint.id), onTeam ? openRequestsText(deps, service) : undefined]);
+      const digest = renderSprintDigest(digestView(sprint, features, onTeam ? 'team' : 'customers'));
+      return requests === undefined ? [digest] : [digest, { text: requests }];
     }
     default:
       break;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
@@ -133,4 +134,72 @@ export function printTable(title: string, header: string[], rows: Array<Array<st
     console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
     if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   }
+}
+
+/** Nearest-rank percentile of `values` (unsorted), `fraction` from 0 to 1. */
+export function percentile(values: number[], fraction: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+export interface PacedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PacedResult {
+  sent: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Errors and non-2xx answers. */
+  bad: number;
+}
+
+/**
+ * Open-loop load at a steady rate, as Slack sends commands: request i is due at
+ * start + i / rate whatever became of the ones before it, over keep-alive
+ * connections, and its latency counts from when it was due, so a stall delays every
+ * request due during it (no coordinated omission). autocannon's rate mode instead
+ * sends each second's requests back to back at the start of the second, which
+ * measures how long a burst takes to drain.
+ */
+export async function paced(origin: string, rate: number, seconds: number, next: () => PacedRequest): Promise<PacedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  let bad = 0;
+  const send = (due: number) =>
+    new Promise<void>((resolve) => {
+      const { path, headers, body } = next();
+      const request = httpRequest(`${origin}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          latencies.push(performance.now() - due);
+          if (response.statusCode === undefined || response.statusCode >= 300) bad += 1;
+          resolve();
+        });
+      });
+      request.on('error', () => {
+        bad += 1;
+        resolve();
+      });
+      request.end(body);
+    });
+  const started = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let index = 0; index < total; ) {
+    const now = performance.now();
+    // Everything due by now goes out now: a late timer makes requests late, not fewer.
+    while (index < total && started + (index * 1000) / rate <= now) {
+      inFlight.push(send(started + (index * 1000) / rate));
+      index += 1;
+    }
+    if (index < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (index * 1000) / rate - performance.now())));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { sent: total, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: Math.max(...latencies), bad };
 }

@@ -192,6 +192,36 @@ describe('change approvals in Slack', () => {
     expect(hasButtons(approvalMessage())).toBe(false);
   });
 
+  it('answers `/change list` in its ack, both lists from one query, with no second message', async () => {
+    await request('payments Drop legacy webhook');
+    await request('search Hotfix reindex type=emergency');
+    const [form] = t.slack.openViews(dev);
+    await t.simulator.submit(dev, form!.id, { service: 'search', title: 'Hotfix reindex', type: 'emergency', environment: 'production', description: 'Search is empty' });
+    await t.idle();
+    const delivery = await t.simulator.command(eve, 'C0DEVS', '/change', 'list');
+    await t.idle();
+    expect(delivery.status).toBe(200);
+    const answer = (delivery.body as { text: string }).text;
+    expect(delivery.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(answer).toContain('*CHG-1* Drop legacy webhook · payments → production · ⏳ Waiting for approval');
+    expect(answer).toContain('*Emergency changes awaiting review* (sign off with `/change reviewed CHG-n`)\n• *CHG-2* Hotfix reindex · search');
+    // Nothing follows through the response_url: the ack was the answer.
+    expect(t.slack.ephemeralsFor(eve).map((ephemeral) => ephemeral.text)).toEqual([answer]);
+
+    // The service filter applies to both lists.
+    const onlyPayments = await t.simulator.command(eve, 'C0DEVS', '/change', 'list payments');
+    expect((onlyPayments.body as { text: string }).text).toBe(
+      '*Open changes of payments*\n• *CHG-1* Drop legacy webhook · payments → production · ⏳ Waiting for approval · <@U0DEV>',
+    );
+  });
+
+  it('answers `/change reviewed` without a change with what it takes', async () => {
+    await request('reviewed', ann);
+    expect(lastReply(ann)).toBe('`/change reviewed` takes the emergency change whose review you sign off, for example `/change reviewed CHG-42`.');
+    await request('reviewed CHG-9', ann);
+    expect(lastReply(ann)).toBe('There is no CHG-9.');
+  });
+
   it('reads `/change list <service>` as a filter, never as a change to a service named "list"', async () => {
     await request('payments Drop legacy webhook');
     await request('search Reindex catalog');
