@@ -1,8 +1,9 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { findService, serviceNames, serviceOfChannel } from '../catalog';
 import { onFormFields } from '../slack/errors';
 import { readBeforeAck } from '../slack/ack';
+import { onActions, onViews } from '../slack/routing';
 import { ephemeral, replyTo } from '../slack/replies';
 import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../slack/listener-args';
 import { fromCommandText } from '../slack/text';
@@ -31,10 +32,14 @@ import { isTimeZone } from '../time';
 /** `/change`, the Approve and Reject buttons, and the change modals. */
 export function register(app: App, deps: ChangeDeps): void {
   app.command('/change', (args) => onChangeCommand(deps, args));
-  app.action<BlockAction>(changeActionIds.approve, (args) => onApprove(deps, args));
-  app.action<BlockAction>(changeActionIds.reject, (args) => onReject(deps, args));
-  app.view(changeViewIds.request, (args) => onRequestSubmitted(deps, args));
-  app.view(changeViewIds.reject, (args) => onRejectSubmitted(deps, args));
+  onActions(app, {
+    [changeActionIds.approve]: (args) => onApprove(deps, args),
+    [changeActionIds.reject]: (args) => onReject(deps, args),
+  });
+  onViews(app, {
+    [changeViewIds.request]: (args) => onRequestSubmitted(deps, args),
+    [changeViewIds.reject]: (args) => onRejectSubmitted(deps, args),
+  });
 }
 
 async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client }: CommandArgs) {

@@ -1,4 +1,3 @@
-import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { IncidentRow } from '../db/schema';
 import { isDatabaseUnavailable } from '../db/unavailable';
@@ -6,6 +5,7 @@ import { withoutNul } from '../fields';
 import type { Message } from '../slack/blocks';
 import { type ActionArgs, readClick } from '../slack/listener-args';
 import { ephemeral } from '../slack/replies';
+import type { ActionHandlers, EventHandlers } from '../slack/routing';
 import * as conversation from './conversation-store';
 import type { IncidentDeps } from './deps';
 import { findIncidentByChannel, findIncidentById, listTimeline } from './store';
@@ -18,15 +18,21 @@ import { timelineActionIds, timelineReply } from './timeline-blocks';
  * that is pinned or gets the timeline reaction joins the incident's timeline.
  * Bolt acknowledges events before any listener runs, so the storing happens after the ack.
  */
-export function registerConversation(app: App, deps: IncidentDeps): void {
+export function conversationEvents(deps: IncidentDeps): EventHandlers {
   const batches = new MessageBatches(deps);
-  app.event('message', ({ event }) => recordMessageEvent(deps, event, batches).catch((error) => logFailure(deps, error, 'could not store a channel message')));
   // A failure is logged, never told to whoever posted or reacted: they did nothing wrong, and Slack will not redeliver an acked event.
-  app.event('reaction_added', ({ event }) => onReaction(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a reaction')));
-  app.event('reaction_removed', ({ event }) => onReaction(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a reaction')));
-  app.event('pin_added', ({ event }) => onPin(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a pin')));
-  app.event('pin_removed', ({ event }) => onPin(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a pin')));
-  for (const actionId of Object.values(timelineActionIds)) app.action<BlockAction>(actionId, (args) => onTimelinePage(deps, args));
+  return {
+    message: (event) => recordMessageEvent(deps, event, batches).catch((error) => logFailure(deps, error, 'could not store a channel message')),
+    reaction_added: (event) => onReaction(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a reaction')),
+    reaction_removed: (event) => onReaction(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a reaction')),
+    pin_added: (event) => onPin(deps, event, 'added').catch((error) => logFailure(deps, error, 'could not record a pin')),
+    pin_removed: (event) => onPin(deps, event, 'removed').catch((error) => logFailure(deps, error, 'could not record a pin')),
+  };
+}
+
+/** Older and Newer on a timeline page. */
+export function timelineActions(deps: IncidentDeps): ActionHandlers {
+  return Object.fromEntries(Object.values(timelineActionIds).map((actionId) => [actionId, (args: ActionArgs) => onTimelinePage(deps, args)]));
 }
 
 const slackText = z

@@ -8,7 +8,6 @@ import { recordUndeliveredNotice } from './notices';
 import { archiveHandler } from './archive';
 import { reminderTopic } from './reminders';
 import { incidentSchedules } from './scheduled';
-import { registerConversation } from './conversation';
 import { register } from './slack';
 import { SwarmSetupWorker } from './swarm';
 
@@ -26,10 +25,7 @@ export function createIncidents(ctx: ModuleContext): DomainModule & { swarms: Sw
   });
   return {
     swarms,
-    register: (app) => {
-      register(app, deps);
-      registerConversation(app, deps);
-    },
+    register: (app) => register(app, deps),
     readOnlyCommands: { '/incident': incidentCommandReadsOnly },
     routes: incidentRoutes(deps),
     schedules: incidentSchedules(deps),

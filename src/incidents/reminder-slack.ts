@@ -1,6 +1,6 @@
-import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
 import { type ActionArgs, readClick } from '../slack/listener-args';
+import type { ActionHandlers } from '../slack/routing';
 import { conflict } from '../errors';
 import type { IncidentDeps } from './deps';
 import { requireIncident } from './lookup';
@@ -10,11 +10,11 @@ import { reminderActionIds, snoozeChoices, snoozedMessage } from './reminder-blo
 import { snoozeUpdateReminder } from './reminders';
 
 /** The buttons of the reminders: **I'll take command** and **Snooze**. **Post update** and **Resolve** are the summary's own actions. */
-export function registerReminderActions(app: App, deps: IncidentDeps): void {
-  app.action<BlockAction>(reminderActionIds.takeCommand, (args) => onTakeCommand(deps, args));
-  for (const choice of snoozeChoices) {
-    app.action<BlockAction>(choice.actionId, (args) => onSnooze(deps, args, choice.minutes));
-  }
+export function reminderActions(deps: IncidentDeps): ActionHandlers {
+  return {
+    [reminderActionIds.takeCommand]: (args) => onTakeCommand(deps, args),
+    ...Object.fromEntries(snoozeChoices.map((choice) => [choice.actionId, (args: ActionArgs) => onSnooze(deps, args, choice.minutes)])),
+  };
 }
 
 /** **I'll take command** carries the incident's id. */

@@ -1,10 +1,11 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { serviceOfChannel } from '../catalog';
 import { findChangeByNumber, listRecentChanges } from '../changes/store';
 import type { ModalView } from '../slack/blocks';
 import { type ActionArgs, type CommandArgs, readClick, type ViewArgs } from '../slack/listener-args';
 import { ephemeral } from '../slack/replies';
+import { onActions, onEvents, onViews } from '../slack/routing';
 import { fromCommandText } from '../slack/text';
 import { readViewState, type ViewState } from '../slack/view-state';
 import { declaredReply, fieldIds, followUpsList, helpText, incidentActionIds, incidentViewIds, problemCreatedReply } from './blocks';
@@ -13,18 +14,18 @@ import { commanderModal, declareModal, followUpModal, linkCauseModal, resolveMod
 import { type IncidentCommand, incidentKey, isResolved, parseIncidentCommand, parseSeverity, parseStatus } from './model';
 import { linkCause } from './cause';
 import { catchUp } from './catchup';
-import { timelineOf } from './conversation';
+import { conversationEvents, timelineActions, timelineOf } from './conversation';
 import { declareIncident } from './declare';
 import type { IncidentDeps } from './deps';
 import { createFollowUp, setFollowUpState } from './follow-ups';
 import { linkAsCauseActionId, linkListedCause } from './recent-changes';
 import { assignCommander, changeSeverity, changeStatus, postUpdate, resolveIncident } from './lifecycle';
 import * as store from './store';
-import { registerReminderActions } from './reminder-slack';
+import { reminderActions } from './reminder-slack';
 import { assignRole } from './roles';
 import { openSwarm, retrySwarmNow } from './swarm';
 
-/** `/incident`, the pinned summary's buttons and the incident modals. */
+/** `/incident`, the pinned summary's and the reminders' buttons, the incident modals and the channel's events. */
 export function register(app: App, deps: IncidentDeps): void {
   app.command('/incident', (args) => onIncidentCommand(deps, args));
 
@@ -36,79 +37,79 @@ export function register(app: App, deps: IncidentDeps): void {
     [incidentActionIds.resolve, resolveModal, true],
     [incidentActionIds.followUp, followUpModal, false],
   ];
-  for (const [actionId, view, needsOpenIncident] of modalButtons) {
-    app.action<BlockAction>(actionId, (args) => openIncidentModal(deps, args, view, needsOpenIncident));
-  }
-  app.action<BlockAction>(incidentActionIds.retrySetup, (args) => onRetrySetup(deps, args));
-  app.action<BlockAction>(incidentActionIds.linkCause, (args) => onLinkCause(deps, args));
-  registerReminderActions(app, deps);
-  app.action<BlockAction>(linkAsCauseActionId, (args) => onLinkAsCause(deps, args));
-  app.action<BlockAction>(incidentActionIds.followUpDone, (args) => onFollowUpState(deps, args, 'done'));
-  app.action<BlockAction>(incidentActionIds.followUpWontDo, (args) => onFollowUpState(deps, args, 'wont-do'));
+  onActions(app, {
+    ...Object.fromEntries(
+      modalButtons.map(([actionId, view, needsOpenIncident]) => [actionId, (args: ActionArgs) => openIncidentModal(deps, args, view, needsOpenIncident)]),
+    ),
+    [incidentActionIds.retrySetup]: (args) => onRetrySetup(deps, args),
+    [incidentActionIds.linkCause]: (args) => onLinkCause(deps, args),
+    [linkAsCauseActionId]: (args) => onLinkAsCause(deps, args),
+    [incidentActionIds.followUpDone]: (args) => onFollowUpState(deps, args, 'done'),
+    [incidentActionIds.followUpWontDo]: (args) => onFollowUpState(deps, args, 'wont-do'),
+    ...reminderActions(deps),
+    ...timelineActions(deps),
+  });
 
-  app.view(incidentViewIds.declare, (args) => onDeclareSubmitted(deps, args));
-  app.view(incidentViewIds.status, (args) =>
-    submitChange(args, fieldIds.status, (state, incidentId, user) => {
-      const status = parseStatus(state.selected(fieldIds.status) ?? '');
-      if (!status || status === 'resolved') return 'Choose a status.';
-      return changeStatus(deps, incidentId, user, status, state.text(fieldIds.note));
-    }),
-  );
-  app.view(incidentViewIds.severity, (args) =>
-    submitChange(args, fieldIds.severity, (state, incidentId, user) => {
-      const severity = parseSeverity(state.selected(fieldIds.severity) ?? '');
-      if (!severity) return 'Choose a severity.';
-      return changeSeverity(deps, incidentId, user, severity);
-    }),
-  );
-  app.view(incidentViewIds.commander, (args) =>
-    submitChange(args, fieldIds.commander, (state, incidentId, user) => {
-      const commander = state.user(fieldIds.commander);
-      if (!commander) return 'Choose the incident commander.';
-      return assignCommander(deps, incidentId, user, commander);
-    }),
-  );
-  app.view(incidentViewIds.update, (args) =>
-    submitChange(args, fieldIds.text, (state, incidentId, user) => {
-      const text = state.text(fieldIds.text);
-      if (!text) return 'Write the update.';
-      return postUpdate(deps, incidentId, user, text);
-    }),
-  );
-  app.view(incidentViewIds.resolve, (args) =>
-    submitChange(args, fieldIds.summary, (state, incidentId, user) => {
-      const summary = state.text(fieldIds.summary);
-      if (!summary) return 'Say what restored service.';
-      return resolveIncident(deps, incidentId, user, summary);
-    }),
-  );
-  app.view(incidentViewIds.linkCause, (args) =>
-    submitChange(args, fieldIds.change, async (state, incidentId, user) => {
-      const number = Number(state.selected(fieldIds.change));
-      const change = Number.isInteger(number) ? await findChangeByNumber(deps.db, number) : undefined;
-      if (!change) return 'Choose the change that caused it.';
-      await linkCause(deps, incidentId, change.id, user);
-      return undefined;
-    }),
-  );
-  app.view(incidentViewIds.followUp, (args) =>
-    submitChange(args, fieldIds.title, async (state, incidentId, user) => {
-      const title = state.text(fieldIds.title);
-      if (!title) return 'Give the follow-up a title.';
-      const owner = state.user(fieldIds.owner);
-      if (owner && !(await isPerson(deps, owner))) return 'Choose a person as the owner, not an app.';
-      const { problem, incident, placement } = await createFollowUp(deps, {
-        incidentId,
-        actor: user,
-        title,
-        owner,
-        description: state.text(fieldIds.description),
-        requestKey: `slack:view:${state.id}`,
-      });
-      deps.background.run(() => deps.slack.chat.postMessage({ channel: user, ...problemCreatedReply(problem, incident, placement) }));
-      return undefined;
-    }),
-  );
+  onViews(app, {
+    [incidentViewIds.declare]: (args) => onDeclareSubmitted(deps, args),
+    [incidentViewIds.status]: (args) =>
+      submitChange(args, fieldIds.status, (state, incidentId, user) => {
+        const status = parseStatus(state.selected(fieldIds.status) ?? '');
+        if (!status || status === 'resolved') return 'Choose a status.';
+        return changeStatus(deps, incidentId, user, status, state.text(fieldIds.note));
+      }),
+    [incidentViewIds.severity]: (args) =>
+      submitChange(args, fieldIds.severity, (state, incidentId, user) => {
+        const severity = parseSeverity(state.selected(fieldIds.severity) ?? '');
+        if (!severity) return 'Choose a severity.';
+        return changeSeverity(deps, incidentId, user, severity);
+      }),
+    [incidentViewIds.commander]: (args) =>
+      submitChange(args, fieldIds.commander, (state, incidentId, user) => {
+        const commander = state.user(fieldIds.commander);
+        if (!commander) return 'Choose the incident commander.';
+        return assignCommander(deps, incidentId, user, commander);
+      }),
+    [incidentViewIds.update]: (args) =>
+      submitChange(args, fieldIds.text, (state, incidentId, user) => {
+        const text = state.text(fieldIds.text);
+        if (!text) return 'Write the update.';
+        return postUpdate(deps, incidentId, user, text);
+      }),
+    [incidentViewIds.resolve]: (args) =>
+      submitChange(args, fieldIds.summary, (state, incidentId, user) => {
+        const summary = state.text(fieldIds.summary);
+        if (!summary) return 'Say what restored service.';
+        return resolveIncident(deps, incidentId, user, summary);
+      }),
+    [incidentViewIds.linkCause]: (args) =>
+      submitChange(args, fieldIds.change, async (state, incidentId, user) => {
+        const number = Number(state.selected(fieldIds.change));
+        const change = Number.isInteger(number) ? await findChangeByNumber(deps.db, number) : undefined;
+        if (!change) return 'Choose the change that caused it.';
+        await linkCause(deps, incidentId, change.id, user);
+        return undefined;
+      }),
+    [incidentViewIds.followUp]: (args) =>
+      submitChange(args, fieldIds.title, async (state, incidentId, user) => {
+        const title = state.text(fieldIds.title);
+        if (!title) return 'Give the follow-up a title.';
+        const owner = state.user(fieldIds.owner);
+        if (owner && !(await isPerson(deps, owner))) return 'Choose a person as the owner, not an app.';
+        const { problem, incident, placement } = await createFollowUp(deps, {
+          incidentId,
+          actor: user,
+          title,
+          owner,
+          description: state.text(fieldIds.description),
+          requestKey: `slack:view:${state.id}`,
+        });
+        deps.background.run(() => deps.slack.chat.postMessage({ channel: user, ...problemCreatedReply(problem, incident, placement) }));
+        return undefined;
+      }),
+  });
+
+  onEvents(app, conversationEvents(deps));
 }
 
 async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, client }: CommandArgs) {
