@@ -246,15 +246,15 @@ export function rejectModal(change: ChangeRow): ModalView {
   );
 }
 
-export function helpText(): string {
-  return [
-    '*Changes*',
-    '• `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`: request a change',
-    '• `/change` or `/change <service>`: request with a form (description, rollback plan, planned window)',
-    '• `/change … window=2026-12-03T14:00/2026-12-03T16:00`: plan it for a window (your Slack time zone unless the times have an offset)',
-    '• `/change list [service]`: open changes and their state, of every service or of one',
-    '• `/change calendar [service]`: planned changes and freeze windows of the next 14 days',
-    '• `/change cancel CHG-42`: cancel a change you requested',
-    'Normal changes are approved with the buttons in the service’s approvals channel; standard changes by policy; emergency changes pass at once and are reviewed later.',
-  ].join('\n');
-}
+/** The help of `/change`, made once. */
+export const helpText = [
+  '*Changes*',
+  '• `/change <service> <title> [type=standard|normal|emergency] [risk=low|medium|high] [env=<environment>] [ref=<ref>]`: request a change',
+  '• `/change` or `/change <service>`: request with a form (description, rollback plan, planned window)',
+  '• `/change … window=2026-12-03T14:00/2026-12-03T16:00`: plan it for a window (your Slack time zone unless the times have an offset)',
+  '• `/change list [service]`: open changes and their state, of every service or of one',
+  '• `/change calendar [service]`: planned changes and freeze windows of the next 14 days',
+  '• `/change cancel CHG-42`: cancel a change you requested',
+  '• `/change reviewed CHG-42`: sign off the review of an emergency change (its service’s approvers)',
+  'Normal changes are approved with the buttons in the service’s approvals channel; standard changes by policy; emergency changes pass at once and are reviewed later.',
+].join('\n');

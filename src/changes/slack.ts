@@ -46,7 +46,7 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
   const parsed = parseChangeCommand(fromCommandText(command.text));
   switch (parsed.kind) {
     case 'help':
-      return ack({ response_type: 'ephemeral', text: helpText() });
+      return ack({ response_type: 'ephemeral', text: helpText });
     case 'invalid':
       return ack({ response_type: 'ephemeral', text: parsed.message });
     case 'open_modal':

@@ -43,9 +43,9 @@ async function publishHome(deps: HomeDeps, user: string): Promise<void> {
 
 async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: CommandArgs) {
   const [word = 'help', service, ...rest] = fromCommandText(command.text).trim().split(/\s+/).filter(Boolean);
-  if (word === 'help') return ack({ response_type: 'ephemeral', text: helpText() });
+  if (word === 'help') return ack({ response_type: 'ephemeral', text: helpText });
   if (word !== 'kpis' || rest.length > 0) {
-    return ack({ response_type: 'ephemeral', text: `I don't know \`/tandem ${command.text.trim()}\`.\n\n${helpText()}` });
+    return ack({ response_type: 'ephemeral', text: `I don't know \`/tandem ${command.text.trim()}\`.\n\n${helpText}` });
   }
   if (service && !findService(deps.catalog, service)) {
     return ack({ response_type: 'ephemeral', text: unknownService(deps.catalog, service).message });
@@ -55,17 +55,16 @@ async function onTandemCommand(deps: HomeDeps, { command, ack, respond }: Comman
   await respond({ response_type: 'ephemeral', ...kpiMessage(kpis, kpiWindowDays) });
 }
 
-export function helpText(): string {
-  return [
-    incidentHelp(),
-    changeHelp(),
-    sprintHelp(),
-    '*Tandem*',
-    '• `/tandem kpis [service]`: delivery KPIs for the last 30 days',
-    '• `/tandem help`: this list',
-    'Open Tandem’s *Home* tab for your approvals, the change board and open incidents.',
-  ].join('\n\n');
-}
+/** `/tandem help`: every command, made once. */
+const helpText = [
+  incidentHelp,
+  changeHelp,
+  sprintHelp,
+  '*Tandem*',
+  '• `/tandem kpis [service]`: delivery KPIs for the last 30 days',
+  '• `/tandem help`: this list',
+  'Open Tandem’s *Home* tab for your approvals, the change board and open incidents.',
+].join('\n\n');
 
 /**
  * Re-publishes the Home of people who have opened it when something it shows

@@ -185,22 +185,21 @@ export function followUpsList(incident: IncidentRow, problems: ProblemRow[]): Me
   return { text: [`Follow-ups of ${incidentKey(incident.number)}:`, ...shown.map(line), ...more].join('\n'), blocks };
 }
 
-export function helpText(): string {
-  return [
-    '*Incidents*',
-    '• `/incident <title> [service=<name>] [sev=<1-4>] [--private] [@people]`: declare an incident and open its channel',
-    '• `/incident`: declare with a form',
-    '*Inside an incident channel*',
-    '• `/incident sev <1-4>`: change severity',
-    `• \`/incident status <${incidentStatuses.join('|')}>\`: change status`,
-    '• `/incident commander @person` (or `me`): assign the incident commander',
-    '• `/incident role <role> @person` (or `me`): give someone a role, such as comms or scribe',
-    '• `/incident update <text>`: post an update to stakeholders',
-    '• `/incident resolve [summary]`: resolve and record time to restore',
-    '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
-    '• `/incident followup <title> [@owner]`: record a follow-up (PRB-n), planned in the service\'s sprint',
-    '• `/incident followups`: list the follow-ups and mark them done or won\'t do',
-    '• `/incident timeline [page]`: the timeline, newest 20 entries first (only you see it); pin a message or react with the timeline emoji to add it',
-    '• `/incident catchup`: where the incident stands, for you alone: status, roles, last update, latest entries, cause, follow-ups',
-  ].join('\n');
-}
+/** The help of `/incident`, made once. */
+export const helpText = [
+  '*Incidents*',
+  '• `/incident <title> [service=<name>] [sev=<1-4>] [--private] [@people]`: declare an incident and open its channel',
+  '• `/incident`: declare with a form',
+  '*Inside an incident channel*',
+  '• `/incident sev <1-4>`: change severity',
+  `• \`/incident status <${incidentStatuses.join('|')}>\`: change status`,
+  '• `/incident commander @person` (or `me`): assign the incident commander',
+  '• `/incident role <role> @person` (or `me`): give someone a role, such as comms or scribe',
+  '• `/incident update <text>`: post an update to stakeholders',
+  '• `/incident resolve [summary]`: resolve and record time to restore',
+  '• `/incident link CHG-42`: record the change that caused it (the change counts as failed)',
+  '• `/incident followup <title> [@owner]`: record a follow-up (PRB-n), planned in the service\'s sprint',
+  '• `/incident followups`: list the follow-ups and mark them done or won\'t do',
+  '• `/incident timeline [page]`: the timeline, newest 20 entries first (only you see it); pin a message or react with the timeline emoji to add it',
+  '• `/incident catchup`: where the incident stands, for you alone: status, roles, last update, latest entries, cause, follow-ups',
+].join('\n');

@@ -116,7 +116,7 @@ async function onIncidentCommand(deps: IncidentDeps, { command, ack, respond, cl
   const parsed = parseIncidentCommand(fromCommandText(command.text));
   switch (parsed.kind) {
     case 'help':
-      return ack({ response_type: 'ephemeral', text: helpText() });
+      return ack({ response_type: 'ephemeral', text: helpText });
     case 'invalid':
       return ack({ response_type: 'ephemeral', text: parsed.message });
     case 'open_modal':

@@ -138,23 +138,22 @@ export function formatDateRange(startsOn: string, endsOn: string): string {
 
 // ---- replies to commands --------------------------------------------------------------
 
-export function helpText(): string {
-  return [
-    '*Sprints* (add `service=<name>` when the channel does not say which service)',
-    '• `/sprint show`: the current sprint, as the team sees it',
-    '• `/sprint start <name> <start-date> <end-date>`: start a sprint and post its digest to subscribed channels',
-    '• `/sprint add [internal] <feature title>`: add a feature (internal ones are never shown to customers)',
-    `• \`/sprint status <feature-id> <${featureStatuses.join('|')}>\`: change a feature’s status`,
-    '• `/sprint post`: post the digest to subscribed channels now',
-    '*Customer requests*',
-    '• On a message in a customer channel: ⋮ → *Track as customer request*',
-    '• `/sprint requests`: open requests',
-    '• `/sprint link <request-id> <feature-id>`: the feature that answers a request',
-    '*Digests*',
-    '• `/sprint subscribe #channel [<cron>] [<tz>]`: post the digest on a schedule (default Mondays 09:00)',
-    '• `/sprint unsubscribe #channel` · `/sprint subscriptions`',
-  ].join('\n');
-}
+/** The help of `/sprint`, made once. */
+export const helpText = [
+  '*Sprints* (add `service=<name>` when the channel does not say which service)',
+  '• `/sprint show`: the current sprint, as the team sees it',
+  '• `/sprint start <name> <start-date> <end-date>`: start a sprint and post its digest to subscribed channels',
+  '• `/sprint add [internal] <feature title>`: add a feature (internal ones are never shown to customers)',
+  `• \`/sprint status <feature-id> <${featureStatuses.join('|')}>\`: change a feature’s status`,
+  '• `/sprint post`: post the digest to subscribed channels now',
+  '*Customer requests*',
+  '• On a message in a customer channel: ⋮ → *Track as customer request*',
+  '• `/sprint requests`: open requests',
+  '• `/sprint link <request-id> <feature-id>`: the feature that answers a request',
+  '*Digests*',
+  '• `/sprint subscribe #channel [<cron>] [<tz>]`: post the digest on a schedule (default Mondays 09:00)',
+  '• `/sprint unsubscribe #channel` · `/sprint subscriptions`',
+].join('\n');
 
 function channelList(channels: readonly string[]): string {
   return channels.map((channel) => `<#${channel}>`).join(', ');

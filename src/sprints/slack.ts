@@ -43,7 +43,7 @@ export function register(app: App, deps: SprintDeps): void {
 
 async function onSprintCommand(deps: SprintDeps, { command, ack, respond }: CommandArgs) {
   const parsed = parseSprintCommand(fromCommandText(command.text));
-  if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', text: helpText() });
+  if (parsed.kind === 'help') return ack({ response_type: 'ephemeral', text: helpText });
   if (parsed.kind === 'invalid') return ack({ response_type: 'ephemeral', text: parsed.message });
   await ack();
   for (const reply of await runCommand(deps, parsed, command.user_id, command.channel_id)) {
