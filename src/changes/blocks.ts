@@ -18,7 +18,7 @@ import {
   textInput,
 } from '../slack/blocks';
 import { actorMention, slackDate, toMrkdwn, toPlainText, truncate } from '../slack/text';
-import { type ChangeType, changeKey, changeRisks, changeTypes, maxTitleLength } from './model';
+import { type ChangeType, changeKey, changeRisks, changeTypes, type ListedChange, maxTitleLength } from './model';
 
 /** Every Block Kit message and modal of changes. Views render; listeners decide. */
 
@@ -57,7 +57,7 @@ const statusLabels: Record<ChangeRow['status'], string> = {
 const typeLabels: Record<ChangeType, string> = { standard: 'Standard', normal: 'Normal', emergency: 'Emergency' };
 
 const name = (change: ChangeRow) => `${changeKey(change.number)} · ${toPlainText(change.title)}`;
-export const changeReference = (change: ChangeRow) => `*${changeKey(change.number)}* ${toMrkdwn(toPlainText(change.title))}`;
+export const changeReference = (change: Pick<ChangeRow, 'number' | 'title'>) => `*${changeKey(change.number)}* ${toMrkdwn(toPlainText(change.title))}`;
 
 export interface ApprovalProgress {
   quorum: number;
@@ -175,7 +175,7 @@ export function deploymentNotice(change: ChangeRow, deployment: { status: 'succe
 }
 
 /** `/change list`: open changes, then emergency changes whose review is not signed off. */
-export function changeList(board: { open: ChangeRow[]; awaitingReview: ChangeRow[] }, service?: string): string {
+export function changeList(board: { open: ListedChange[]; awaitingReview: ListedChange[] }, service?: string): string {
   const { open, awaitingReview } = board;
   const reviews = awaitingReview.length
     ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${awaitingReview.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`

@@ -1,3 +1,4 @@
+import type { ChangeRow } from '../db/schema';
 import { approversOf, type Catalog, type FreezeWindow, findService, type ServiceConfig } from '../catalog';
 import { conflict, forbidden, type TandemError } from '../errors';
 import { parseKeyNumber } from '../references';
@@ -97,6 +98,9 @@ export function mayReview(catalog: Catalog, change: Subject, user: string): bool
 }
 
 export const reviewRefusal = (change: Subject) => forbidden('not_an_approver', `Only ${change.service}'s approvers may sign off a review.`);
+
+/** What `/change list` shows of a change. */
+export type ListedChange = Pick<ChangeRow, 'number' | 'title' | 'service' | 'environment' | 'status' | 'requestedBy' | 'plannedStart' | 'plannedEnd' | 'conflicts'>;
 
 // ---- the /change command ----------------------------------------------------------
 

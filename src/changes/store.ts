@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
 import { preparedPerDatabase } from '../db/prepared';
 import { hourMs } from '../time';
+import type { ListedChange } from './model';
 import {
   type ChangeRow,
   changeAudit,
@@ -76,7 +77,11 @@ export async function updateChange(db: Database, id: string, patch: ChangePatch)
  */
 const changeBoardStatements = preparedPerDatabase((db) => {
   const statement = (inService: SQL | undefined, name: string) => {
-    const listed = (list: 'open' | 'review') => ({ ...getTableColumns(changes), list: sql<typeof list>`${list}::text`.as('list') });
+    const { number, title, service, environment, status, requestedBy, plannedStart, plannedEnd, conflicts } = changes;
+    const listed = (list: 'open' | 'review') => ({
+      ...{ number, title, service, environment, status, requestedBy, plannedStart, plannedEnd, conflicts },
+      list: sql<typeof list>`${list}::text`.as('list'),
+    });
     const open = db
       .select(listed('open'))
       .from(changes)
@@ -94,10 +99,10 @@ const changeBoardStatements = preparedPerDatabase((db) => {
   return { all: statement(undefined, 'change_board'), ofService: statement(eq(changes.service, sql.placeholder('service')), 'change_board_of_service') };
 });
 
-export async function listChangeBoard(db: Database, limit: number, service?: string): Promise<{ open: ChangeRow[]; awaitingReview: ChangeRow[] }> {
+export async function listChangeBoard(db: Database, limit: number, service?: string): Promise<{ open: ListedChange[]; awaitingReview: ListedChange[] }> {
   const statements = changeBoardStatements(db);
   const rows = await (service === undefined ? statements.all.execute({ limit }) : statements.ofService.execute({ limit, service }));
-  const board = { open: [] as ChangeRow[], awaitingReview: [] as ChangeRow[] };
+  const board = { open: [] as ListedChange[], awaitingReview: [] as ListedChange[] };
   for (const { list, ...change } of rows) (list === 'open' ? board.open : board.awaitingReview).push(change);
   return board;
 }

@@ -16,12 +16,14 @@ const allowedTokens = /&lt;((?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|https?:\/\/[^\s|&]+
 
 /** Escapes text for mrkdwn, keeping user and channel mentions and links but no broadcasts. */
 export function toMrkdwn(text: string): string {
+  if (!/[&<>]/.test(text)) return text;
   const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return escaped.replace(allowedTokens, (_token, inner: string) => `<${inner.replace(/&amp;/g, '&')}>`);
 }
 
 /** Mentions and links rewritten as readable plain text, for titles and headers. */
 export function toPlainText(text: string): string {
+  if (!text.includes('<')) return text;
   return text
     .replace(/<@([UW][A-Z0-9]+)\|([^>]+)>/g, '@$2')
     .replace(/<@([UW][A-Z0-9]+)>/g, '@$1')
