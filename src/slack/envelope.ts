@@ -14,8 +14,7 @@ export type SlackBody =
   | { kind: 'ignored'; reason: string }
   | { kind: 'malformed'; reason: string };
 
-const jsonObject = z.looseObject({});
-const stringOrObject = z.union([z.string(), jsonObject]);
+const stringOrObject = z.union([z.string(), z.looseObject({})]);
 const user = z.looseObject({ id: z.string() });
 const responseUrls = z.array(z.looseObject({ response_url: z.string() })).optional();
 
@@ -59,7 +58,8 @@ const isForm = (contentType: string | undefined) => contentType?.split(';')[0]?.
 
 /** Slack's SSL check is the one unsigned request it sends: a form with `ssl_check=1`. */
 export function isSslCheck(contentType: string | undefined, raw: string): boolean {
-  return isForm(contentType) && parseForm(raw).ssl_check === '1';
+  // Every slash command is a form too: only one that mentions ssl_check is parsed here.
+  return isForm(contentType) && raw.includes('ssl_check=') && parseForm(raw).ssl_check === '1';
 }
 
 /** Reads a verified request body: a form (a slash command, or `payload=<json>` for interactivity) or JSON (events). */
@@ -75,9 +75,8 @@ export function readSlackBody(contentType: string | undefined, raw: string): Sla
   } catch {
     return { kind: 'malformed', reason: 'the body is not valid JSON' };
   }
-  const object = jsonObject.safeParse(parsed);
-  if (!object.success) return { kind: 'malformed', reason: 'the body is not a JSON object' };
-  const body = object.data;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'malformed', reason: 'the body is not a JSON object' };
+  const body = parsed as Record<string, unknown>;
   if (body.type === 'url_verification') {
     return typeof body.challenge === 'string' ? { kind: 'request', body } : { kind: 'malformed', reason: 'url_verification needs a challenge' };
   }
