@@ -3,7 +3,7 @@
 // never runs TypeScript through a loader. A build takes a second or two on a busy
 // machine, so it is skipped when dist/ is newer than every file that went into it
 // (recorded in dist/inputs.json). `--force` always builds.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,11 @@ async function build() {
     format: 'esm',
     target: 'node20',
     external,
+    // What is imported with import() (the embedded database's driver, the GitHub App,
+    // the chart renderer) becomes a chunk loaded only when used: without splitting,
+    // esbuild would hoist their imports of external packages (PGlite) to the top.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS packages (Bolt, its HTTP stack) call require() for Node's own modules.
     banner: { js: "import { createRequire as __tandemCreateRequire } from 'node:module'; const require = __tandemCreateRequire(import.meta.url);" },
     // No comments, no indentation, ASCII only: V8 keeps the whole source in memory, and
@@ -79,18 +84,27 @@ async function build() {
       );
     }
   }
-  mkdirSync(outdir, { recursive: true });
-  // Each file is written aside and renamed into place, so a process started by a
-  // concurrent `npm start` (web and release together) never reads half a bundle.
+  mkdirSync(path.join(outdir, 'chunks'), { recursive: true });
+  // Each file is written aside and renamed into place, chunks before the entry points
+  // that import them, so a process started by a concurrent `npm start` (web and
+  // release together) never reads half a bundle.
   const inputs = Object.keys(result.metafile.inputs);
+  const isChunk = (file) => path.dirname(file) === path.join(outdir, 'chunks');
   const files = [
-    ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
+    ...result.outputFiles.filter((file) => isChunk(file.path)),
+    ...result.outputFiles.filter((file) => !isChunk(file.path)),
     { path: record, contents: JSON.stringify({ startedAt, entryPoints: JSON.stringify(entryPoints), external: JSON.stringify(external), inputs }) },
   ];
   for (const file of files) {
     const aside = `${file.path}.${process.pid}.tmp`;
     writeFileSync(aside, file.contents);
     renameSync(aside, file.path);
+  }
+  // Chunks are named by their content; those of earlier builds are no longer imported.
+  const current = new Set(result.outputFiles.map((file) => file.path));
+  for (const name of readdirSync(path.join(outdir, 'chunks'))) {
+    const file = path.join(outdir, 'chunks', name);
+    if (!current.has(file) && !name.endsWith('.tmp')) rmSync(file, { force: true });
   }
 }
 

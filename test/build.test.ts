@@ -24,9 +24,34 @@ describe('the compiled build', () => {
   }, 120_000);
   afterAll(() => fake.close());
 
+  /** dist/main.js and every chunk it imports as it loads, not those it imports with import(). */
+  const loadedAtStart = (file: string, seen = new Set<string>()): Set<string> => {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    for (const [, specifier] of readFileSync(file, 'latin1').matchAll(/(?:^|[;}])import(?:[^"'()]*?from)?\s*"([^"]+)"/gm)) {
+      if (specifier!.startsWith('.')) loadedAtStart(path.resolve(path.dirname(file), specifier!), seen);
+      else seen.add(specifier!);
+    }
+    return seen;
+  };
+
   it('is plain ASCII, so V8 keeps its source at one byte a character', () => {
-    const bundle = readFileSync(path.join(root, 'dist/main.js'), 'latin1');
-    expect(bundle.search(/[^\x00-\x7f]/)).toBe(-1);
+    const scripts = [...loadedAtStart(path.join(root, 'dist/main.js'))].filter((file) => file.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(1);
+    for (const script of scripts) expect(readFileSync(script, 'latin1').search(/[^\x00-\x7f]/)).toBe(-1);
+  });
+
+  it('loads the embedded database and the GitHub App only when they are used', () => {
+    const loaded = loadedAtStart(path.join(root, 'dist/main.js'));
+    expect(loaded).toContain('node:http');
+    const scripts = [...loaded].filter((file) => file.endsWith('.js'));
+    const lazy = scripts.flatMap((file) =>
+      [...readFileSync(file, 'latin1').matchAll(/import\("([^"]+)"\)/g)].map(([, specifier]) => (specifier!.startsWith('.') ? path.resolve(path.dirname(file), specifier!) : specifier!)),
+    );
+    // PGlite itself, its Drizzle driver and migrator, and the GitHub App's module.
+    expect(lazy).toContain('@electric-sql/pglite');
+    expect(lazy.filter((target) => target.startsWith(path.join(root, 'dist')))).toHaveLength(3);
+    expect(lazy.filter((target) => loaded.has(target))).toEqual([]);
   });
 
   it('serves commands on the embedded database, answers reads in the ack, and stops cleanly on SIGTERM', async () => {
