@@ -4,7 +4,7 @@ import { findConflicts } from '../../src/changes/conflicts';
 import { findChangeById, findConflictRows } from '../../src/changes/store';
 import { openDatabase } from '../../src/db/client';
 import type { ChangeRow } from '../../src/db/schema';
-import { postgresReachable, printTable, scratchDatabase } from './support';
+import { percentile, postgresReachable, printTable, scratchDatabase } from './support';
 
 /**
  * The conflict check a change request runs, with 100,000 changes in the table (a
@@ -84,10 +84,4 @@ async function seed(db: Parameters<typeof findChangeById>[0]): Promise<void> {
       case when (i / 200) % 25 <> 0 then at + interval '2 hours' end, at
     from (select i, now() - random() * interval '365 days' as at from generate_series(1, ${counts.incidents}) as i) as generated`);
   await db.execute(sql`analyze`);
-}
-
-/** Nearest-rank percentile. */
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }

@@ -10,7 +10,7 @@ import { FakeGitHub, type RecordedCallback, signedWebhook, startFakeGitHub } fro
 import { createFakeSlackServer, FakeSlack } from '../../src/fake-slack';
 import { createLogger } from '../../src/log';
 import { startTandem } from '../../src/tandem';
-import { freePort, postgresReachable, printTable, scratchDatabase } from './support';
+import { freePort, percentile, postgresReachable, printTable, scratchDatabase } from './support';
 
 /**
  * The GitHub gate: webhook → decision callback latency for a standard change the
@@ -33,10 +33,6 @@ services:
     github: { repositories: [${repo}], standard_environments: [staging] }
 `;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 const ms = (value: number) => value.toFixed(1);
 
 export async function run(): Promise<void> {
@@ -148,11 +144,11 @@ export async function run(): Promise<void> {
     await tandem.idle();
 
     printTable(`GitHub gate: webhook → callback for a standard change approved by policy (${runs} sequential runs, ${approved} approved)`, ['p50 ms', 'p99 ms', 'max ms'], [
-      [ms(percentile(latencies, 50)), ms(percentile(latencies, 99)), ms(Math.max(...latencies))],
+      [ms(percentile(latencies, 0.5)), ms(percentile(latencies, 0.99)), ms(Math.max(...latencies))],
     ]);
     printTable(`GitHub webhook acknowledgement, ${concurrency} concurrent deliveries × ${ackRounds} rounds`, ['server', 'p50 ms', 'p99 ms', 'max ms'], [
-      ['bare node:http + verify()', ms(percentile(bareAcks, 50)), ms(percentile(bareAcks, 99)), ms(Math.max(...bareAcks))],
-      ['Tandem POST /github/webhooks', ms(percentile(tandemAcks, 50)), ms(percentile(tandemAcks, 99)), ms(Math.max(...tandemAcks))],
+      ['bare node:http + verify()', ms(percentile(bareAcks, 0.5)), ms(percentile(bareAcks, 0.99)), ms(Math.max(...bareAcks))],
+      ['Tandem POST /github/webhooks', ms(percentile(tandemAcks, 0.5)), ms(percentile(tandemAcks, 0.99)), ms(Math.max(...tandemAcks))],
     ]);
   } finally {
     await tandem.stop();

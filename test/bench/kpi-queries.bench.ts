@@ -7,7 +7,7 @@ import type { Window } from '../../src/metrics/model';
 import { deliveryKpis, type MetricsDeps } from '../../src/metrics/service';
 import { deploymentFigures } from '../../src/metrics/store';
 import { systemClock } from '../../src/time';
-import { postgresReachable, printTable, scratchDatabase } from './support';
+import { percentile, postgresReachable, printTable, scratchDatabase } from './support';
 
 /**
  * KPI queries at scale: 1,000,000 deployments, 50,000 changes and 10,000 incidents
@@ -193,6 +193,3 @@ function interpolated(sorted: number[], fraction: number): number {
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
 }
 
-function percentile(values: number[], fraction: number): number {
-  return interpolated([...values].sort((a, b) => a - b), fraction);
-}

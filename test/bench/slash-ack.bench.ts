@@ -83,7 +83,7 @@ export async function run(): Promise<void> {
     children.push(bare.child);
     const tandemPort = await freePort();
     const tandem = await startTimed(
-      ['dist/main.js'],
+      [...(process.env.TANDEM_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'dist/main.js'],
       { ...env, PORT: String(tandemPort), DATABASE_URL: database.url, TANDEM_CATALOG: catalog, LOG_LEVEL: 'warn' },
       `http://127.0.0.1:${tandemPort}/readyz`,
     );
