@@ -39,7 +39,7 @@ export interface ModuleContext {
 export interface DomainModule {
   /** Slack commands, actions, views, shortcuts and events. */
   register?(app: App): void;
-  /** Which texts of this domain's slash commands only read: no delivery claim, answered in the ack. */
+  /** Which texts of this domain's slash commands only read: they need no delivery claim, since a repeat changes nothing. */
   readOnlyCommands?: ReadOnlyCommands;
   /** REST routes under /api/v1. */
   routes?: ApiRoute[];
