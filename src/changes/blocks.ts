@@ -175,8 +175,8 @@ export function deploymentNotice(change: ChangeRow, deployment: { status: 'succe
 }
 
 /** `/change list`: open changes, then emergency changes whose review is not signed off. */
-export function changeList(board: { open: ListedChange[]; awaitingReview: ListedChange[] }, service?: string): string {
-  const { open, awaitingReview } = board;
+export function changeList(listed: { open: ListedChange[]; awaitingReview: ListedChange[] }, service?: string): string {
+  const { open, awaitingReview } = listed;
   const reviews = awaitingReview.length
     ? `\n*Emergency changes awaiting review* (sign off with \`/change reviewed CHG-n\`)\n${awaitingReview.map((change) => `• ${changeReference(change)} · ${change.service}`).join('\n')}`
     : '';

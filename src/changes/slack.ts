@@ -61,8 +61,8 @@ async function onChangeCommand(deps: ChangeDeps, { command, ack, respond, client
         return ack({ response_type: 'ephemeral', text: `There is no service "${parsed.service}" to list. Known services: ${serviceNames(deps.catalog).join(', ') || 'none'}; \`/change list\` shows every open change.` });
       }
       // One query, answered in the ack itself: no second call to Slack.
-      const board = await readBeforeAck(store.listChangeBoard(deps.db, 20, parsed.service), 'listing open changes');
-      return ack(ephemeral(changeList(board, parsed.service)));
+      const listed = await readBeforeAck(store.listOpenChangesAndReviews(deps.db, 20, parsed.service), 'listing open changes');
+      return ack(ephemeral(changeList(listed, parsed.service)));
     }
     case 'calendar': {
       if (parsed.service && !findService(deps.catalog, parsed.service)) {

@@ -75,13 +75,10 @@ export async function updateChange(db: Database, id: string, patch: ChangePatch)
  * retrospective review is not signed off, oldest first; at most `limit` of each.
  * Prepared once per database, for every service and for one.
  */
-const changeBoardStatements = preparedPerDatabase((db) => {
+const openChangesAndReviews = preparedPerDatabase((db) => {
   const statement = (inService: SQL | undefined, name: string) => {
     const { number, title, service, environment, status, requestedBy, plannedStart, plannedEnd, conflicts } = changes;
-    const listed = (list: 'open' | 'review') => ({
-      ...{ number, title, service, environment, status, requestedBy, plannedStart, plannedEnd, conflicts },
-      list: sql<typeof list>`${list}::text`.as('list'),
-    });
+    const listed = (list: 'open' | 'review') => ({ number, title, service, environment, status, requestedBy, plannedStart, plannedEnd, conflicts, list: sql<typeof list>`${list}::text`.as('list') });
     const open = db
       .select(listed('open'))
       .from(changes)
@@ -96,15 +93,18 @@ const changeBoardStatements = preparedPerDatabase((db) => {
       .limit(sql.placeholder('limit'));
     return unionAll(open, awaitingReview).prepare(name);
   };
-  return { all: statement(undefined, 'change_board'), ofService: statement(eq(changes.service, sql.placeholder('service')), 'change_board_of_service') };
+  return {
+    all: statement(undefined, 'open_changes_and_reviews'),
+    ofService: statement(eq(changes.service, sql.placeholder('service')), 'open_changes_and_reviews_of_service'),
+  };
 });
 
-export async function listChangeBoard(db: Database, limit: number, service?: string): Promise<{ open: ListedChange[]; awaitingReview: ListedChange[] }> {
-  const statements = changeBoardStatements(db);
+export async function listOpenChangesAndReviews(db: Database, limit: number, service?: string): Promise<{ open: ListedChange[]; awaitingReview: ListedChange[] }> {
+  const statements = openChangesAndReviews(db);
   const rows = await (service === undefined ? statements.all.execute({ limit }) : statements.ofService.execute({ limit, service }));
-  const board = { open: [] as ListedChange[], awaitingReview: [] as ListedChange[] };
-  for (const { list, ...change } of rows) (list === 'open' ? board.open : board.awaitingReview).push(change);
-  return board;
+  const listed = { open: [] as ListedChange[], awaitingReview: [] as ListedChange[] };
+  for (const { list, ...change } of rows) (list === 'open' ? listed.open : listed.awaitingReview).push(change);
+  return listed;
 }
 
 /** Recent changes that may have caused an incident (approved, deployed or failed), of one service or all. */
