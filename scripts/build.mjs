@@ -56,8 +56,8 @@ async function build() {
     format: 'esm',
     target: 'node20',
     external,
-    // What is imported with import() (the embedded database's driver, the GitHub App,
-    // the chart renderer) becomes a chunk loaded only when used: without splitting,
+    // What is imported with import() (the embedded database's driver and migrator, the
+    // GitHub App) becomes a chunk loaded only when used: without splitting,
     // esbuild would hoist their imports of external packages (PGlite) to the top.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',

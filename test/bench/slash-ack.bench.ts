@@ -8,7 +8,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { startSandboxSlack } from '../../src/fake-slack';
-import { cpuSecondsOf, freePort, paced, postgresReachable, printTable, scratchDatabase, startTimed, stopProcess } from './support';
+import { cpuSecondsOf, freePort, paced, percentile, postgresReachable, printTable, scratchDatabase, startTimed, stopProcess } from './support';
 
 /**
  * Slash-command ack: signed `/tandem help` and `/change list` requests, each with its
@@ -83,7 +83,7 @@ export async function run(): Promise<void> {
     children.push(bare.child);
     const tandemPort = await freePort();
     const tandem = await startTimed(
-      [...(process.env.TANDEM_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'dist/main.js'],
+      ['dist/main.js'],
       { ...env, PORT: String(tandemPort), DATABASE_URL: database.url, TANDEM_CATALOG: catalog, LOG_LEVEL: 'warn' },
       `http://127.0.0.1:${tandemPort}/readyz`,
     );
@@ -126,7 +126,7 @@ export async function run(): Promise<void> {
         steadyRuns.set(target.name, [...(steadyRuns.get(target.name) ?? []), run]);
       }
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const median = (values: number[]) => percentile(values, 0.5);
     const rows: Array<Array<string | number>> = [];
     const figures: Record<string, { p99: number; bursts: Awaited<ReturnType<typeof burst>>; max: Awaited<ReturnType<typeof burst>> }> = {};
     for (const target of targets) {
